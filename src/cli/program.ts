@@ -1,0 +1,113 @@
+/**
+ * The `gatehouse` command line (commander). Commands: start, check-config, and the command
+ * groups registered by other modules (policy, keys). Exit codes: see exit-codes.ts.
+ */
+import { Command, CommanderError } from 'commander';
+import { stringify } from 'yaml';
+import { loadConfig, CONFIG_FILE_ENV, type LoadResult } from '../config/load.ts';
+import { resolveSecrets, type SecretSet } from '../config/secrets.ts';
+import type { GatehouseConfig } from '../config/schema.ts';
+import { installProcessHandlers, startGateway, StartupError } from '../main.ts';
+import { EXIT } from './exit-codes.ts';
+import { addStartFlags, flagValues } from './start-flags.ts';
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly version: string;
+}
+
+/** Thrown inside actions to leave with a specific exit code after printing. */
+export class CliExit extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('gatehouse')
+    .description('Self-hosted SIP/WebRTC gateway: encrypted rooms for SIP room systems and browser guests')
+    .version(io.version, '-V, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  gatehouse start                                   run on embedded defaults (loopback only)
+  gatehouse start --config /etc/gatehouse/gatehouse.yaml
+  gatehouse start --sip-udp 0.0.0.0:5060 --public-address 203.0.113.10 --media-ports 40000-40999
+  gatehouse check-config /etc/gatehouse/gatehouse.yaml
+  gatehouse policy list
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 startup failure.
+Environment: every config key can be set as GATEHOUSE_<PATH>, e.g. GATEHOUSE_SIP_UDP_LISTEN;
+GATEHOUSE_CONFIG names the config file.`,
+    );
+
+  addStartFlags(
+    program
+      .command('start')
+      .description('start the gateway (embedded SIP engine, in-memory state unless configured)')
+      .option('-c, --config <file>', `YAML config file (or env ${CONFIG_FILE_ENV})`),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { config, secrets } = effectiveConfig(io, opts.config as string | undefined, opts);
+    let gw;
+    try {
+      gw = await startGateway(config, secrets);
+    } catch (err) {
+      io.err(`gatehouse: cannot start: ${err instanceof StartupError ? err.message : String(err)}\n`);
+      throw new CliExit(err instanceof StartupError ? EXIT.startup : EXIT.failure);
+    }
+    installProcessHandlers(gw);
+    const code = await gw.stopped;
+    throw new CliExit(code);
+  });
+
+  program
+    .command('check-config')
+    .description('validate a config file (plus GATEHOUSE_* env) and print the effective config, secrets redacted')
+    .argument('[file]', `config file (default: env ${CONFIG_FILE_ENV} or built-in defaults)`)
+    .action((file: string | undefined) => {
+      const { config } = effectiveConfig(io, file, {});
+      io.out(`# effective configuration (secrets are referenced by *_file/*_env and never printed)\n${stringify(config)}`);
+    });
+
+  return program;
+}
+
+function effectiveConfig(io: CliIo, file: string | undefined, opts: Record<string, unknown>): { config: GatehouseConfig; secrets: SecretSet } {
+  const flags = flagValues(opts);
+  const result: LoadResult = loadConfig({ file: file ?? io.env[CONFIG_FILE_ENV], env: io.env, flags: flags.map });
+  const problems = [...flags.problems, ...(result.ok ? [] : result.problems)];
+  if (result.ok && problems.length === 0) {
+    const secrets = resolveSecrets(result.config, { env: io.env });
+    if (secrets.ok) return { config: result.config, secrets: secrets.secrets };
+    problems.push(...secrets.problems);
+  }
+  io.err(`gatehouse: configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+  throw new CliExit(EXIT.usage);
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit itself). */
+export async function runCli(argv: readonly string[], io: CliIo, register: ReadonlyArray<(program: Command) => void> = []): Promise<number> {
+  const program = buildProgram(io);
+  for (const r of register) r(program);
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CliExit) return err.code;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.err(`gatehouse: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.failure;
+  }
+}

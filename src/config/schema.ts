@@ -1,0 +1,152 @@
+/**
+ * The one configuration schema (issue 2, DESIGN.md convention 10). Checked once at start;
+ * unknown keys are rejected with their path (strict objects everywhere); defaults are applied by
+ * the schema itself (`prefault`), never by mutating the caller's input.
+ *
+ * Secrets are never accepted inline: a secret is referenced by `*_file` (a path whose content
+ * is the secret) or `*_env` (the name of an environment variable holding it). See secrets.ts.
+ */
+import { z } from 'zod';
+import { parseHostPort } from './host-port.ts';
+
+const hostPort = z.string().superRefine((value, ctx) => {
+  const parsed = parseHostPort(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+});
+
+const port = z.number().int().min(1).max(65535);
+const positiveInt = z.number().int().positive();
+
+/** A secret reference: exactly one of `<name>_file` or `<name>_env` may be set. */
+function secretRef<N extends string>(name: N) {
+  return {
+    [`${name}_file`]: z.string().min(1).optional(),
+    [`${name}_env`]: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
+  } as Record<`${N}_file` | `${N}_env`, z.ZodOptional<z.ZodString>>;
+}
+
+function transport(defaults: { enabled: boolean; listen: string }) {
+  return z
+    .strictObject({
+      /** Whether this transport listens at all. */
+      enabled: z.boolean().default(defaults.enabled),
+      /** `host:port`; IPv6 as `[::1]:5060`. */
+      listen: hostPort.default(defaults.listen),
+    })
+    .prefault({});
+}
+
+function tlsTransport(defaults: { enabled: boolean; listen: string }) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(defaults.enabled),
+      listen: hostPort.default(defaults.listen),
+      /** PEM certificate chain for this listener. */
+      cert_file: z.string().min(1).optional(),
+      ...secretRef('key'),
+    })
+    .prefault({})
+    .superRefine((t, ctx) => {
+      if (!t.enabled) return;
+      if (t.cert_file === undefined) ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'required when this TLS listener is enabled' });
+      if (t.key_file === undefined && t.key_env === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required (or key_env) when this TLS listener is enabled' });
+      }
+    });
+}
+
+export const logSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    format: z.enum(['json', 'pretty']).default('json'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  log: logSchema,
+  admin: z
+    .strictObject({
+      /** Health, readiness and Prometheus metrics. Loopback by default: it has no auth yet. */
+      listen: hostPort.default('127.0.0.1:8088'),
+    })
+    .prefault({}),
+  sip: z
+    .strictObject({
+      udp: transport({ enabled: true, listen: '127.0.0.1:5060' }),
+      tcp: transport({ enabled: true, listen: '127.0.0.1:5060' }),
+      tls: tlsTransport({ enabled: false, listen: '127.0.0.1:5061' }),
+      ws: transport({ enabled: false, listen: '127.0.0.1:5062' }),
+      wss: tlsTransport({ enabled: false, listen: '127.0.0.1:5063' }),
+      /** Address put in Via/Contact/Record-Route when behind NAT; defaults to the listen host. */
+      public_address: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  media: z
+    .strictObject({
+      /** Address RTP sockets bind to. */
+      bind_address: z.string().min(1).default('127.0.0.1'),
+      /** Address advertised in SDP c= lines; defaults to bind_address. */
+      public_address: z.string().min(1).optional(),
+      port_min: port.default(40000),
+      port_max: port.default(49999),
+    })
+    .prefault({})
+    .superRefine((m, ctx) => {
+      if (m.port_min > m.port_max) {
+        ctx.addIssue({ code: 'custom', path: ['port_min'], message: `must be <= media.port_max (${m.port_max})` });
+      }
+      if (m.port_min % 2 !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['port_min'], message: 'must be even (RTP uses even ports, RFC 3550 11)' });
+      }
+    }),
+  state: z
+    .strictObject({
+      /** `memory` (one instance) or `redis` (several instances, takeover). */
+      store: z.enum(['memory', 'redis']).default('memory'),
+      /** `redis://host:port/db` or `rediss://...`; no password in the URL: use password_file/_env. */
+      url: z.string().min(1).optional(),
+      username: z.string().min(1).optional(),
+      ...secretRef('password'),
+    })
+    .prefault({})
+    .superRefine((s, ctx) => {
+      if (s.store === 'redis' && s.url === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when state.store is redis' });
+      }
+      if (s.url !== undefined) {
+        const reason = checkStateUrl(s.url);
+        if (reason) ctx.addIssue({ code: 'custom', path: ['url'], message: reason });
+      }
+    }),
+  policy: z
+    .strictObject({
+      /** Crypto profile used unless a per-peer override matches (`gatehouse policy list`). */
+      profile: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a profile name like "default"').default('default'),
+      /** Directory with operator profile files (*.yaml / *.json), validated like config. */
+      profiles_dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  drain: z
+    .strictObject({
+      /** SIGTERM: readiness goes false; the process exits when idle or after this many seconds. */
+      timeout_s: positiveInt.default(30),
+    })
+    .prefault({}),
+});
+
+export type GatehouseConfig = z.infer<typeof configSchema>;
+
+function checkStateUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'must be a URL like redis://127.0.0.1:6379/0';
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `scheme must be redis: or rediss:, got ${u.protocol}`;
+  if (u.password !== '') return 'must not contain a password: use state.password_file or state.password_env';
+  return null;
+}
