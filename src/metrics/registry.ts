@@ -15,7 +15,7 @@ let defaultsCollected = false;
 export function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
-  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
 }
 
 const NAME = /^gatehouse_[a-z0-9_]+$/;
