@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Gatehouse runtime image: Node 24 LTS slim, production dependencies only, non-root user.
+# Gatehouse runs its TypeScript sources with Node's built-in type stripping (no build step), so
+# the "build" stage only resolves production dependencies from the lockfile.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+RUN groupadd --system gatehouse \
+ && useradd --system --gid gatehouse --home-dir /app --shell /usr/sbin/nologin gatehouse
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY src ./src
+COPY sdp ./sdp
+COPY crypto-policy ./crypto-policy
+COPY config ./config
+USER gatehouse
+# SIP (UDP/TCP 5060, TLS 5061, WSS 5063), RTP range per media.port_min/port_max. The admin
+# listener stays on loopback: the health check runs inside the container and follows
+# GATEHOUSE_ADMIN_LISTEN if you move it (set it by env, not only in the file, for the check).
+EXPOSE 5060/udp 5060/tcp 5061/tcp 5063/tcp
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://'+(process.env.GATEHOUSE_ADMIN_LISTEN||'127.0.0.1:8088')+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "bin/gatehouse.js"]
+# Mount a config and set GATEHOUSE_CONFIG=/etc/gatehouse/gatehouse.yaml, or use flags/env.
+CMD ["start"]
