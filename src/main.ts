@@ -24,7 +24,12 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: GatehouseConfig, secrets: SecretSet): Promise<RunningGateway> {
+export interface StartOptions {
+  /** Install SIGTERM/SIGINT/fatal-error handlers before announcing readiness (the CLI does). */
+  readonly handleProcessSignals?: boolean;
+}
+
+export async function startGateway(config: GatehouseConfig, secrets: SecretSet, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secrets.values() });
   const readiness = new Readiness();
   readinessGauge.set(0);
@@ -70,6 +75,9 @@ export async function startGateway(config: GatehouseConfig, secrets: SecretSet):
     await shutdown(EXIT.ok);
   }
 
+  const gw: RunningGateway = { adminUrl: admin.url, logger, stopped, drain, stop: () => shutdown(EXIT.ok) };
+  // handlers go in before the ready line: a supervisor may signal as soon as it sees it
+  if (options.handleProcessSignals) installProcessHandlers(gw);
   readiness.advance('ready');
   readinessGauge.set(1);
   logger.info(
@@ -77,7 +85,7 @@ export async function startGateway(config: GatehouseConfig, secrets: SecretSet):
     `gatehouse ready; admin on ${admin.url}`,
   );
 
-  return { adminUrl: admin.url, logger, stopped, drain, stop: () => shutdown(EXIT.ok) };
+  return gw;
 }
 
 /** Something the process could not bind or open at start; exits with EXIT.startup. */
@@ -86,7 +94,7 @@ export class StartupError extends Error {
 }
 
 /** Wires process signals and fatal-error handling to a running gateway. */
-export function installProcessHandlers(gw: RunningGateway): void {
+function installProcessHandlers(gw: RunningGateway): void {
   process.once('SIGTERM', () => {
     gw.logger.info({ signal: 'SIGTERM' }, 'signal received: draining');
     void gw.drain();

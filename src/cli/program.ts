@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { loadConfig, CONFIG_FILE_ENV, type LoadResult } from '../config/load.ts';
 import { resolveSecrets, type SecretSet } from '../config/secrets.ts';
 import type { GatehouseConfig } from '../config/schema.ts';
-import { installProcessHandlers, startGateway, StartupError } from '../main.ts';
+import { startGateway, StartupError } from '../main.ts';
 import { EXIT } from './exit-codes.ts';
 import { addStartFlags, flagValues } from './start-flags.ts';
 
@@ -57,12 +57,11 @@ GATEHOUSE_CONFIG names the config file.`,
     const { config, secrets } = effectiveConfig(io, opts.config as string | undefined, opts);
     let gw;
     try {
-      gw = await startGateway(config, secrets);
+      gw = await startGateway(config, secrets, { handleProcessSignals: true });
     } catch (err) {
       io.err(`gatehouse: cannot start: ${err instanceof StartupError ? err.message : String(err)}\n`);
       throw new CliExit(err instanceof StartupError ? EXIT.startup : EXIT.failure);
     }
-    installProcessHandlers(gw);
     const code = await gw.stopped;
     throw new CliExit(code);
   });
