@@ -1,0 +1,132 @@
+import { intersectEvents, isAuxiliary } from './codecs.ts';
+import type { OfferedCodec } from './codecs.ts';
+import { packetizationMode, parseProfileLevelId, withLevel } from './h264.ts';
+import type { H264Profile } from './h264.ts';
+import type { LocalCodec, NegotiatedCodec } from './offer-answer-types.ts';
+
+/**
+ * Codec intersection for one m= section (RFC 3264 6.1): answer in the answerer's preference
+ * order, reusing the offerer's payload type numbers; dynamic types are matched by encoding
+ * name (case-insensitive), clock rate and channels, plus codec-specific fmtp rules.
+ */
+
+export interface CodecMatch {
+  readonly codecs: NegotiatedCodec[];
+  readonly notes: string[];
+}
+
+const DEFAULT_H264_PROFILES: readonly H264Profile[] = ['constrained-baseline', 'baseline'];
+const DEFAULT_H264_MAX_LEVEL = 0x1f; // 3.1
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function basicMatch(o: OfferedCodec, l: LocalCodec): boolean {
+  return same(o.name, l.name) && o.clockRate === l.clockRate && o.channels === (l.channels ?? 1);
+}
+
+/** Returns the answer fmtp, or undefined (no match) for H.264/VP9 parameter mismatches. */
+function compatibleFmtp(o: OfferedCodec, l: LocalCodec): { fmtp: string | undefined } | undefined {
+  const name = o.name.toLowerCase();
+  if (name === 'h264') {
+    const params = o.fmtp?.params ?? new Map<string, string>();
+    const modes = l.h264?.packetizationModes ?? [0, 1];
+    if (!modes.includes(packetizationMode(params))) return undefined;
+    const plid = params.get('profile-level-id');
+    const pl = parseProfileLevelId(plid);
+    if (pl === undefined || !(l.h264?.profiles ?? DEFAULT_H264_PROFILES).includes(pl.profile)) return undefined;
+    const maxLevel = l.h264?.maxLevel ?? DEFAULT_H264_MAX_LEVEL;
+    const asym = params.get('level-asymmetry-allowed') === '1';
+    let raw = o.fmtp?.raw;
+    // RFC 6184 8.2.2: same profile; level may be lowered. With level-asymmetry-allowed the
+    // answer states the level we can receive.
+    if (raw !== undefined && plid !== undefined && (asym || pl.level > maxLevel)) {
+      raw = raw.replace(/(profile-level-id[ \t]*=[ \t]*)([0-9A-Fa-f]{6})/i, (_m, k: string, v: string) => k + withLevel(v, asym ? maxLevel : Math.min(pl.level, maxLevel)));
+    }
+    return { fmtp: raw };
+  }
+  if (name === 'vp9') {
+    // VP9 RTP payload (RFC 9628 6): profile-id defaults to 0 and must match.
+    const want = l.fmtp === undefined ? '0' : (/profile-id=([0-9]+)/.exec(l.fmtp)?.[1] ?? '0');
+    if ((o.fmtp?.params.get('profile-id') ?? '0') !== want) return undefined;
+  }
+  return { fmtp: l.fmtp ?? o.fmtp?.raw };
+}
+
+function negotiated(o: OfferedCodec, l: LocalCodec, fmtp: string | undefined): NegotiatedCodec {
+  const fb = l.rtcpFb ?? [];
+  return {
+    payloadType: o.payloadType,
+    name: o.name,
+    clockRate: o.clockRate,
+    channels: o.channels,
+    fmtp,
+    rtcpFb: o.rtcpFb.filter((x) => fb.some((y) => same(x, y))),
+  };
+}
+
+export function matchCodecs(offered: readonly OfferedCodec[], local: readonly LocalCodec[], singleCodec: boolean): CodecMatch {
+  const notes: string[] = [];
+  const used = new Set<number>();
+  let primaries: NegotiatedCodec[] = [];
+  for (const l of local) {
+    if (isAuxiliary(l.name)) continue;
+    for (const o of offered) {
+      if (used.has(o.payloadType) || isAuxiliary(o.name) || !basicMatch(o, l)) continue;
+      const c = compatibleFmtp(o, l);
+      if (c === undefined) {
+        notes.push(`${o.name}/${o.clockRate} pt ${o.payloadType}: fmtp parameters not supported`);
+        continue;
+      }
+      used.add(o.payloadType);
+      primaries.push(negotiated(o, l, c.fmtp));
+    }
+  }
+  if (primaries.length === 0) return { codecs: [], notes };
+  if (singleCodec) primaries = primaries.slice(0, 1);
+  const first = primaries[0] as NegotiatedCodec;
+  const primaryPts = new Set(primaries.map((p) => p.payloadType));
+  const aux: NegotiatedCodec[] = [];
+  for (const l of local) {
+    if (!isAuxiliary(l.name)) continue;
+    const lname = l.name.toLowerCase();
+    for (const o of offered) {
+      if (used.has(o.payloadType) || !same(o.name, l.name)) continue;
+      if (lname === 'rtx') {
+        // RFC 4588 8.6: rtx is usable only for an accepted original format, same clock.
+        const apt = Number(o.fmtp?.params.get('apt') ?? Number.NaN);
+        const orig = primaries.find((p) => p.payloadType === apt);
+        if (orig === undefined || orig.clockRate !== o.clockRate) continue;
+        used.add(o.payloadType);
+        aux.push(negotiated(o, l, o.fmtp?.raw));
+        continue;
+      }
+      if (lname === 'telephone-event' || lname === 'cn' || (lname === 'red' && first.clockRate !== 90000)) {
+        // RFC 4733 2.1 / RFC 3389 / RFC 2198: same RTP clock as the media codec they accompany.
+        if (o.clockRate !== first.clockRate) continue;
+      } else if (o.clockRate !== l.clockRate) {
+        continue;
+      }
+      let fmtp = l.fmtp ?? o.fmtp?.raw;
+      if (lname === 'telephone-event' && l.fmtp !== undefined) {
+        // RFC 4733 7.1.1: no fmtp means events 0-15.
+        fmtp = intersectEvents(o.fmtp?.raw ?? '0-15', l.fmtp);
+        if (fmtp === undefined || fmtp.length === 0) {
+          notes.push(`telephone-event pt ${o.payloadType}: no common events`);
+          continue;
+        }
+      }
+      if (lname === 'red' && first.clockRate !== 90000 && o.fmtp !== undefined) {
+        // RFC 2198 5: redundancy of PTs that must all be accepted.
+        const pts = o.fmtp.raw.split('/').map(Number);
+        if (pts.some((p) => !primaryPts.has(p))) continue;
+        fmtp = o.fmtp.raw;
+      }
+      used.add(o.payloadType);
+      aux.push(negotiated(o, l, fmtp));
+    }
+  }
+  for (const o of offered) if (!used.has(o.payloadType) && o.name.toLowerCase() === 'telephone-event') notes.push(`telephone-event/${o.clockRate} pt ${o.payloadType} not kept (clock differs from ${first.name}/${first.clockRate} or not supported)`);
+  return { codecs: [...primaries, ...aux], notes };
+}

@@ -1,0 +1,202 @@
+import { SdpParseError } from './errors.ts';
+import { attributes } from './attributes.ts';
+import { decodeBase64Lenient, encodeBase64 } from './base64.ts';
+import type { CryptoAttribute, CryptoKeyParam, CryptoSessionParam } from './crypto-attribute.ts';
+import type { MediaSection } from './model.ts';
+
+/**
+ * SDES `a=crypto` (RFC 4568 9.1 grammar, SRTP key-params and session-params per 6.1-6.3):
+ *
+ *   a=crypto:<tag> <crypto-suite> <key-params> [<session-param>]*
+ *   key-params = key-param *(";" key-param)
+ *   key-param  = "inline:" key-salt ["|" lifetime] ["|" mki-value ":" mki-length]
+ *
+ * Lenient on input: runs of spaces/tabs between fields, whitespace around '|', ';' and ':'
+ * inside key-params, unpadded base64, lowercase literals (ABNF literals are case-insensitive,
+ * RFC 5234 2.3). Canonical on output (serializeCrypto). Errors carry a reason and the line
+ * number but never any part of the key-params text.
+ */
+
+const MAX_LIFETIME_EXP = 64;
+const ODD_SPACING = /\t|^ | $| [ |;:]|[|;:] /;
+const MAX_KEYSALT_CHARS = 256;
+
+function fail(reason: string, line: number | undefined): never {
+  throw new SdpParseError('SDP_CRYPTO', `a=crypto: ${reason}`, line);
+}
+
+/** Parses the attribute value (text after `a=crypto:`). */
+export function parseCrypto(value: string, line?: number): CryptoAttribute {
+  // Fast path for the usual single-spaced form; normalise only odd spacing.
+  const odd = ODD_SPACING.test(value);
+  const norm = odd ? value.replace(/[ \t]*([|;])[ \t]*/g, '$1').replace(/(inline)[ \t]*:[ \t]*/gi, '$1:') : value;
+  const f = odd ? norm.split(/[ \t]+/).filter((s) => s.length > 0) : norm.split(' ');
+  if (f.length < 3) fail('needs tag, crypto-suite and key-params (RFC 4568 9.1)', line);
+  const [tagText, suite, keyText] = f as [string, string, string];
+  if (!/^[0-9]{1,9}$/.test(tagText) || Number(tagText) === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
+  if (!/^[A-Za-z0-9_]+$/.test(suite)) fail('crypto-suite must be letters, digits and "_" (RFC 4568 9.1)', line);
+  const keyParams = parseKeyParams(keyText, line);
+  const sessionParams = f.slice(3).map((p) => parseSessionParam(p, line));
+  return { tag: Number(tagText), suite, keyParams, sessionParams };
+}
+
+function parseKeyParams(text: string, line: number | undefined): CryptoKeyParam[] {
+  const out: CryptoKeyParam[] = [];
+  for (const kp of text.split(';')) {
+    if (kp.length === 0) fail('empty key-param (RFC 4568 9.1)', line);
+    out.push(parseKeyParam(kp, out.length + 1, line));
+  }
+  return out;
+}
+
+function parseKeyParam(text: string, n: number, line: number | undefined): CryptoKeyParam {
+  const colon = text.indexOf(':');
+  const method = colon === -1 ? text : text.slice(0, colon);
+  if (colon === -1 || method.toLowerCase() !== 'inline') fail(`key-param ${n}: key method must be "inline" (RFC 4568 6.1)`, line);
+  const parts = text.slice(colon + 1).split('|');
+  const keyText = parts[0] ?? '';
+  if (keyText.length === 0) fail(`key-param ${n}: empty key-salt (RFC 4568 6.1)`, line);
+  if (keyText.length > MAX_KEYSALT_CHARS) fail(`key-param ${n}: key-salt longer than ${MAX_KEYSALT_CHARS} characters`, line);
+  const keySalt = decodeBase64Lenient(keyText);
+  if (keySalt === undefined) fail(`key-param ${n}: key-salt is not valid base64 (RFC 4568 6.1)`, line);
+  if (parts.length > 3) fail(`key-param ${n}: too many "|" fields (RFC 4568 9.1)`, line);
+  let lifetime: bigint | undefined;
+  let mki: { value: bigint; length: number } | undefined;
+  for (const p of parts.slice(1)) {
+    if (p.includes(':')) {
+      if (mki !== undefined) fail(`key-param ${n}: MKI given twice`, line);
+      mki = parseMki(p, n, line);
+    } else {
+      if (lifetime !== undefined) fail(`key-param ${n}: lifetime given twice`, line);
+      if (mki !== undefined) fail(`key-param ${n}: lifetime must come before MKI (RFC 4568 9.1)`, line);
+      lifetime = parseLifetime(p, n, line);
+    }
+  }
+  const kp: { method: 'inline'; keySalt: Uint8Array; lifetime?: bigint; mki?: { value: bigint; length: number } } = { method: 'inline', keySalt };
+  if (lifetime !== undefined) kp.lifetime = lifetime;
+  if (mki !== undefined) kp.mki = mki;
+  return kp;
+}
+
+/** RFC 4568 6.1: lifetime = ["2^"] 1*(DIGIT), number of SRTP packets. */
+function parseLifetime(p: string, n: number, line: number | undefined): bigint {
+  const pow = /^2\^([0-9]{1,3})$/.exec(p);
+  if (pow !== null) {
+    const e = Number(pow[1]);
+    if (e > MAX_LIFETIME_EXP) fail(`key-param ${n}: lifetime exponent above ${MAX_LIFETIME_EXP}`, line);
+    return 1n << BigInt(e);
+  }
+  if (!/^[0-9]{1,20}$/.test(p)) fail(`key-param ${n}: lifetime must be "2^n" or a decimal number (RFC 4568 6.1)`, line);
+  const v = BigInt(p);
+  if (v === 0n) fail(`key-param ${n}: lifetime is 0`, line);
+  if (v > 1n << BigInt(MAX_LIFETIME_EXP)) fail(`key-param ${n}: lifetime above 2^${MAX_LIFETIME_EXP}`, line);
+  return v;
+}
+
+/** RFC 4568 6.1: mki = mki-value ":" mki-length; mki-length 1..128 bytes. */
+function parseMki(p: string, n: number, line: number | undefined): { value: bigint; length: number } {
+  const m = /^([0-9]{1,39}):([0-9]{1,3})$/.exec(p);
+  if (m === null) fail(`key-param ${n}: MKI must be "<value>:<length>" in decimal (RFC 4568 6.1)`, line);
+  const length = Number(m[2]);
+  if (length < 1 || length > 128) fail(`key-param ${n}: MKI length must be 1..128 (RFC 4568 6.1)`, line);
+  const value = BigInt(m[1] as string);
+  if (length < 16 && value >= 1n << BigInt(8 * length)) fail(`key-param ${n}: MKI value does not fit in MKI length`, line);
+  return { value, length };
+}
+
+/** RFC 4568 6.3 SRTP session parameters. */
+function parseSessionParam(p: string, line: number | undefined): CryptoSessionParam {
+  const eq = p.indexOf('=');
+  const name = (eq === -1 ? p : p.slice(0, eq)).toUpperCase();
+  const val = eq === -1 ? undefined : p.slice(eq + 1);
+  const flag = (kind: 'UNENCRYPTED_SRTP' | 'UNENCRYPTED_SRTCP' | 'UNAUTHENTICATED_SRTP'): CryptoSessionParam => {
+    if (val !== undefined) fail(`${kind} takes no value (RFC 4568 6.3)`, line);
+    return { kind };
+  };
+  switch (name) {
+    case 'UNENCRYPTED_SRTP':
+    case 'UNENCRYPTED_SRTCP':
+    case 'UNAUTHENTICATED_SRTP':
+      return flag(name);
+    case 'KDR': {
+      // RFC 4568 6.3.1: KDR=1*2DIGIT, the exponent of the key derivation rate, 0..24.
+      if (val === undefined || !/^[0-9]{1,2}$/.test(val) || Number(val) > 24) fail('KDR must be 0..24 (RFC 4568 6.3.1)', line);
+      return { kind: 'KDR', value: Number(val) };
+    }
+    case 'FEC_ORDER': {
+      const v = (val ?? '').toUpperCase();
+      if (v !== 'FEC_SRTP' && v !== 'SRTP_FEC') fail('FEC_ORDER must be FEC_SRTP or SRTP_FEC (RFC 4568 6.3.4)', line);
+      return { kind: 'FEC_ORDER', value: v };
+    }
+    case 'FEC_KEY': {
+      if (val === undefined || val.length === 0) fail('FEC_KEY needs key-params (RFC 4568 6.3.5)', line);
+      return { kind: 'FEC_KEY', keyParams: parseKeyParams(val, line) };
+    }
+    case 'WSH': {
+      // RFC 4568 6.3.6: window size hint, minimum 64.
+      if (val === undefined || !/^[0-9]{2,9}$/.test(val) || Number(val) < 64) fail('WSH must be a number >= 64 (RFC 4568 6.3.6)', line);
+      return { kind: 'WSH', value: Number(val) };
+    }
+    default:
+      // RFC 4568 9.1 srtp-session-extension = ["-"] 1*(VCHAR): kept, the policy decides.
+      if (!/^[\x21-\x7e]+$/.test(p)) fail('session parameter contains non-printable characters', line);
+      return { kind: 'unknown', text: p };
+  }
+}
+
+function serializeKeyParam(kp: CryptoKeyParam): string {
+  let s = `inline:${encodeBase64(kp.keySalt)}`;
+  if (kp.lifetime !== undefined) s += `|${lifetimeText(kp.lifetime)}`;
+  if (kp.mki !== undefined) s += `|${kp.mki.value}:${kp.mki.length}`;
+  return s;
+}
+
+function lifetimeText(v: bigint): string {
+  // Canonical: powers of two as 2^n (the common form, RFC 4568 6.1 example "2^20"), else decimal.
+  if (v > 0n && (v & (v - 1n)) === 0n) return `2^${v.toString(2).length - 1}`;
+  return v.toString();
+}
+
+function serializeSessionParam(p: CryptoSessionParam): string {
+  switch (p.kind) {
+    case 'UNENCRYPTED_SRTP':
+    case 'UNENCRYPTED_SRTCP':
+    case 'UNAUTHENTICATED_SRTP':
+      return p.kind;
+    case 'KDR':
+    case 'WSH':
+      return `${p.kind}=${p.value}`;
+    case 'FEC_ORDER':
+      return `FEC_ORDER=${p.value}`;
+    case 'FEC_KEY':
+      return `FEC_KEY=${p.keyParams.map(serializeKeyParam).join(';')}`;
+    case 'unknown':
+      return p.text;
+  }
+}
+
+/** Canonical attribute value (without `a=crypto:`); contains key material: never log it. */
+export function serializeCrypto(c: CryptoAttribute): string {
+  const parts = [String(c.tag), c.suite, c.keyParams.map(serializeKeyParam).join(';'), ...c.sessionParams.map(serializeSessionParam)];
+  return parts.join(' ');
+}
+
+export type CryptoLine =
+  | { readonly ok: true; readonly lineNo: number; readonly attribute: CryptoAttribute }
+  | { readonly ok: false; readonly lineNo: number; readonly error: SdpParseError };
+
+/**
+ * Every `a=crypto` line of a media section, each parsed on its own. A malformed line does not
+ * make the others unusable: RFC 4568 7.1.2 lets the answerer pick any acceptable line, so the
+ * policy sees each line's outcome (and the error's reason for its explanation).
+ */
+export function cryptoLines(media: MediaSection): CryptoLine[] {
+  return attributes(media, 'crypto').map((a) => {
+    try {
+      return { ok: true, lineNo: a.lineNo, attribute: parseCrypto(a.value, a.lineNo) };
+    } catch (e) {
+      if (e instanceof SdpParseError) return { ok: false, lineNo: a.lineNo, error: e };
+      throw e;
+    }
+  });
+}
