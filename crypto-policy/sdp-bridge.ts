@@ -1,0 +1,50 @@
+/**
+ * Glue between the SDP library (sdp/) and the policy: turn a parsed offer into MediaOffer[] and
+ * turn the policy's decisions into the KeyingDecision the sdp/ answer builder emits.
+ *
+ * Fingerprint/setup are read for every m-line (not only RTP ones), so DTLS/SCTP data channels
+ * are judged on their fingerprint too. Malformed a=fingerprint / a=setup throw SdpParseError
+ * (with the line number): such an offer is unusable, not a policy question.
+ */
+import { cryptoLines, findDualPairs, fingerprints, setup } from '../sdp/index.ts';
+import type { Fingerprint, KeyingDecider, KeyingDecision, SessionDescription } from '../sdp/index.ts';
+import type { MediaDecision } from './media-decision.ts';
+import type { MediaOffer } from './media-offer.ts';
+import type { Negotiation } from './negotiate.ts';
+
+export function mediaOffersFromSdp(sdp: SessionDescription): MediaOffer[] {
+  const duals = findDualPairs(sdp);
+  return sdp.media.map((m) => {
+    const lines = cryptoLines(m);
+    const dualOf = duals.get(m.index);
+    return {
+      index: m.index,
+      kind: m.mLine.media,
+      port: m.mLine.port,
+      proto: m.mLine.proto,
+      formats: m.mLine.fmts,
+      crypto: lines.flatMap((l) => (l.ok ? [l.attribute] : [])),
+      malformedCrypto: lines.flatMap((l) => (l.ok ? [] : [{ tag: null, reason: `line ${l.lineNo}: ${l.error.reason}` }])),
+      fingerprints: fingerprints(sdp, m).map((f) => ({ hash: f.hash })),
+      setup: setup(sdp, m) ?? null,
+      ...(dualOf === undefined ? {} : { dualOf }),
+    };
+  });
+}
+
+/** What the answer must say for one decided m-line. `localFingerprints`: our DTLS certificate's. */
+export function keyingDecision(d: MediaDecision, localFingerprints: readonly Fingerprint[]): KeyingDecision {
+  if (d.verdict === 'reject') return { kind: 'reject', reason: d.reasons[0] ?? 'rejected by crypto policy' };
+  if (d.keying === 'sdes' && d.sdes) return { kind: 'sdes', answer: d.sdes.answer };
+  if (d.keying === 'dtls' && d.dtls) return { kind: 'dtls', fingerprints: localFingerprints, setup: d.dtls.answerSetup };
+  return { kind: 'none' };
+}
+
+/** A decider for sdp/ `negotiate` that answers from an already computed policy negotiation. */
+export function keyingDeciderFor(n: Negotiation, localFingerprints: readonly Fingerprint[]): KeyingDecider {
+  return (offer) => {
+    const d = n.media.find((m) => m.index === offer.index);
+    if (!d) return { kind: 'reject', reason: `m-line ${offer.index} was not negotiated by the crypto policy` };
+    return keyingDecision(d, localFingerprints);
+  };
+}
