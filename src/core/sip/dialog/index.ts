@@ -1,0 +1,3 @@
+export * from './dialog-state.ts';
+export * from './dialog-create.ts';
+export * from './dialog-request.ts';
