@@ -8,8 +8,7 @@ import { startAdminServer, type AdminServer } from './adapters/http/admin-server
 import { createLogger, type GatehouseLogger } from './adapters/log/logger.ts';
 import { Readiness } from './app/readiness.ts';
 import { hostPortOf } from './config/host-port.ts';
-import type { GatehouseConfig } from './config/schema.ts';
-import type { SecretSet } from './config/secrets.ts';
+import type { EffectiveConfig } from './config/effective.ts';
 import { readinessGauge } from './metrics/admin.ts';
 import { collectProcessMetrics, registry } from './metrics/registry.ts';
 import type { Service } from './ports/service.ts';
@@ -29,7 +28,8 @@ export interface StartOptions {
   readonly handleProcessSignals?: boolean;
 }
 
-export async function startGateway(config: GatehouseConfig, secrets: SecretSet, options: StartOptions = {}): Promise<RunningGateway> {
+export async function startGateway(effective: EffectiveConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const { config, secrets } = effective;
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secrets.values() });
   const readiness = new Readiness();
   readinessGauge.set(0);

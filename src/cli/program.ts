@@ -5,8 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import { stringify } from 'yaml';
 import { loadConfig, CONFIG_FILE_ENV, type LoadResult } from '../config/load.ts';
-import { resolveSecrets, type SecretSet } from '../config/secrets.ts';
-import type { GatehouseConfig } from '../config/schema.ts';
+import { resolveSecrets } from '../config/secrets.ts';
+import { loadCryptoPolicy } from '../config/crypto-policy-loader.ts';
+import type { EffectiveConfig } from '../config/effective.ts';
+import { readFile } from 'node:fs/promises';
+import { registerPolicyCommands } from './policy-command.ts';
+import { registerKeysCommands } from './keys-command.ts';
+import { loadKeyring } from '../config/keyring-loader.ts';
+import { openRedisStateStore } from '../adapters/state/redis-state-store.ts';
 import { startGateway, StartupError } from '../main.ts';
 import { EXIT } from './exit-codes.ts';
 import { addStartFlags, flagValues } from './start-flags.ts';
@@ -54,10 +60,10 @@ GATEHOUSE_CONFIG names the config file.`,
       .description('start the gateway (embedded SIP engine, in-memory state unless configured)')
       .option('-c, --config <file>', `YAML config file (or env ${CONFIG_FILE_ENV})`),
   ).action(async (opts: Record<string, unknown>) => {
-    const { config, secrets } = effectiveConfig(io, opts.config as string | undefined, opts);
+    const effective = effectiveConfig(io, opts.config as string | undefined, opts);
     let gw;
     try {
-      gw = await startGateway(config, secrets, { handleProcessSignals: true });
+      gw = await startGateway(effective, { handleProcessSignals: true });
     } catch (err) {
       io.err(`gatehouse: cannot start: ${err instanceof StartupError ? err.message : String(err)}\n`);
       throw new CliExit(err instanceof StartupError ? EXIT.startup : EXIT.failure);
@@ -75,17 +81,54 @@ GATEHOUSE_CONFIG names the config file.`,
       io.out(`# effective configuration (secrets are referenced by *_file/*_env and never printed)\n${stringify(config)}`);
     });
 
+  registerPolicyCommands(program, {
+    out: io.out,
+    err: io.err,
+    readFile: (f) => readFile(f, 'utf8'),
+    exit: (code) => {
+      throw new CliExit(code);
+    },
+    // operator profiles and overrides come from the same config `start` would use
+    loadPolicy: () => effectiveConfig(io, undefined, {}).policy,
+  });
+
+  registerKeysCommands(program, {
+    print: (line) => io.out(`${line}\n`),
+    openRewrapper: async () => {
+      const { config, secrets, keyring } = effectiveConfig(io, undefined, {});
+      if (config.state.store !== 'redis' || config.state.url === undefined || keyring === null) {
+        io.err('gatehouse keys rotate: needs state.store: redis with state.url and state.kek (in-memory state keeps nothing at rest)\n');
+        throw new CliExit(EXIT.usage);
+      }
+      const password = secrets.get('state.password');
+      return openRedisStateStore({
+        url: config.state.url,
+        keyring,
+        ...(config.state.username === undefined ? {} : { username: config.state.username }),
+        ...(password === undefined ? {} : { password }),
+        clientName: 'gatehouse-keys-rotate',
+      });
+    },
+  });
+
   return program;
 }
 
-function effectiveConfig(io: CliIo, file: string | undefined, opts: Record<string, unknown>): { config: GatehouseConfig; secrets: SecretSet } {
+/** Loads and checks everything configurable, or prints every problem and exits 2. */
+export function effectiveConfig(io: CliIo, file: string | undefined, opts: Record<string, unknown>): EffectiveConfig {
   const flags = flagValues(opts);
   const result: LoadResult = loadConfig({ file: file ?? io.env[CONFIG_FILE_ENV], env: io.env, flags: flags.map });
   const problems = [...flags.problems, ...(result.ok ? [] : result.problems)];
   if (result.ok && problems.length === 0) {
     const secrets = resolveSecrets(result.config, { env: io.env });
-    if (secrets.ok) return { config: result.config, secrets: secrets.secrets };
-    problems.push(...secrets.problems);
+    const policy = loadCryptoPolicy(result.config);
+    const keyring = secrets.ok ? loadKeyring(result.config, secrets.secrets) : null;
+    if (secrets.ok && policy.ok && keyring?.ok) {
+      return { config: result.config, secrets: secrets.secrets, policy: policy.policy, keyring: keyring.keyring };
+    }
+    if (!secrets.ok) problems.push(...secrets.problems);
+    if (!policy.ok) problems.push(...policy.problems);
+    if (keyring && !keyring.ok) problems.push(...keyring.problems);
   }
   io.err(`gatehouse: configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}\n`).join('')}`);
   throw new CliExit(EXIT.usage);

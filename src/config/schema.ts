@@ -110,11 +110,35 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       username: z.string().min(1).optional(),
       ...secretRef('password'),
+      /**
+       * Key-encryption keys for secrets at rest (SRTP keys in Redis are AES-256-GCM wrapped):
+       * `active` names the key that wraps new records; older keys stay readable until
+       * `gatehouse keys rotate` has re-wrapped everything. Each key is 32 random bytes, base64.
+       */
+      kek: z
+        .strictObject({
+          active: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a key id like "2026-11"'),
+          keys: z
+            .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a key id like "2026-11"'), ...secretRef('key') }))
+            .min(1),
+        })
+        .optional(),
     })
     .prefault({})
     .superRefine((s, ctx) => {
       if (s.store === 'redis' && s.url === undefined) {
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when state.store is redis' });
+      }
+      if (s.store === 'redis' && s.kek === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['kek'], message: 'required when state.store is redis: secrets are encrypted before they reach Redis' });
+      }
+      if (s.kek !== undefined) {
+        const ids = s.kek.keys.map((k) => k.id);
+        if (!ids.includes(s.kek.active)) ctx.addIssue({ code: 'custom', path: ['kek', 'active'], message: `"${s.kek.active}" is not one of state.kek.keys[].id (${ids.join(', ')})` });
+        s.kek.keys.forEach((k, i) => {
+          if (k.key_file === undefined && k.key_env === undefined) ctx.addIssue({ code: 'custom', path: ['kek', 'keys', i, 'key_file'], message: 'key_file or key_env is required' });
+          if (ids.indexOf(k.id) !== i) ctx.addIssue({ code: 'custom', path: ['kek', 'keys', i, 'id'], message: `duplicate key id "${k.id}"` });
+        });
       }
       if (s.url !== undefined) {
         const reason = checkStateUrl(s.url);
@@ -127,6 +151,11 @@ export const configSchema = z.strictObject({
       profile: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a profile name like "default"').default('default'),
       /** Directory with operator profile files (*.yaml / *.json), validated like config. */
       profiles_dir: z.string().min(1).optional(),
+      /**
+       * Per-peer profile overrides, first match wins: `{ name?, match: { cidr?, cert_subject?,
+       * from_domain?, to_domain? }, profile }`. Checked by crypto-policy/peer-overrides.ts.
+       */
+      overrides: z.array(z.unknown()).default([]),
     })
     .prefault({}),
   drain: z

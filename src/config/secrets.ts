@@ -59,7 +59,11 @@ export function resolveSecrets(config: object, sources: SecretSources): SecretsR
 }
 
 function walk(value: unknown, path: string[], visit: (path: string[], obj: Record<string, unknown>) => void): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => walk(v, [...path, String(i)], visit));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
   const obj = value as Record<string, unknown>;
   visit(path, obj);
   for (const [k, v] of Object.entries(obj)) walk(v, [...path, k], visit);
