@@ -1,0 +1,370 @@
+/**
+ * SignallingBackend (src/ports/signalling-backend.ts) on the embedded engine: the UAS core
+ * and dialog usage (RFC 3261 sections 12-15, RFC 4028) above the transaction layer.
+ *
+ * In-dialog requests we send go over the dialog's flow first: the connection (stream) or
+ * source address (UDP) the dialog-creating INVITE came from, as RFC 5626 flows and RFC 7118
+ * section 5 require for peers behind NAT and for WebSocket clients. Without a flow (an
+ * imported dialog) they go to the first Route, else the remote target (RFC 3261 12.2.1.1).
+ */
+import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { DialogState, SipHeader, SipRequest, SipResponse } from '../../core/sip/index.ts';
+import {
+  acceptInDialogRequest, answerOptions, applyResponse, buildInDialogRequest, checkIncomingReinvite, createResponse, dialogFromUas,
+  dialogKey, exportDialog, getCallId, getContentType, getFrom, getTo, importDialog, incomingRequestDialogKey, incomingResponseDialogKey,
+  isSipUri, negotiateSessionTimerUas, newBranch, parseNameAddr, parseUri, randomToken, sessionTimerDeadline, uriHost, withLocalContact,
+} from '../../core/sip/index.ts';
+import { formatUri } from '../../core/sip/index.ts';
+import { GatehouseError } from '../../core/errors.ts';
+import { sipInviteLatency } from '../../metrics/sip.ts';
+import type {
+  AnswerOptions, DialogReply, ExportedDialog, InDialogMethod, SignallingBackend, SignallingBackendEvents, SignallingSource, TlsPeerIdentity,
+} from '../../ports/signalling-backend.ts';
+import { SessionTimer, Uas2xxDriver } from './dialog-timers.ts';
+import { uriTarget } from './routing.ts';
+import type { InboundSource, ServerRequest, SipEngine, TransactionUser } from './sip-engine.ts';
+import type { OutboundRoute } from './transport-set.ts';
+import type { TransportName } from './types.ts';
+
+interface Pending {
+  readonly ctx: ServerRequest;
+  readonly dialogId: string;
+  readonly initial: boolean;
+  readonly receivedAt: number;
+}
+
+interface DialogEntry {
+  state: DialogState;
+  flow: OutboundRoute | undefined;
+  uas2xx: Uas2xxDriver | undefined;
+  lastAck: SipRequest | undefined;
+  outgoingInvite: boolean;
+  incomingInvite: boolean;
+  confirmed: boolean;
+  readonly sessionTimer: SessionTimer;
+  lastSdp: string | undefined;
+}
+
+const SDP = 'application/sdp';
+const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
+export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEvents> implements SignallingBackend, TransactionUser {
+  private readonly engine: SipEngine;
+  private readonly pending = new Map<string, Pending>();
+  private readonly dialogs = new Map<string, DialogEntry>();
+
+  constructor(engine: SipEngine) {
+    super();
+    this.engine = engine;
+    engine.setUser(this);
+  }
+
+  get dialogCount(): number {
+    return this.dialogs.size;
+  }
+
+  // ---- SignallingBackend -------------------------------------------------------------------
+
+  async answer(requestId: string, options: AnswerOptions = {}): Promise<void> {
+    const p = this.takePending(requestId);
+    const req = p.ctx.request;
+    const headers: SipHeader[] = [{ name: 'Contact', value: `<${this.localContact(p.ctx.route.transport, p.ctx.source.local.address)}>` }];
+    const isSession = req.method === 'INVITE' || req.method === 'UPDATE';
+    let timer: { interval: number; weRefresh: boolean } | undefined;
+    if (isSession) {
+      headers.push({ name: 'Allow', value: this.engine.uas.allowedMethods.join(', ') }, { name: 'Supported', value: this.engine.uas.supportedExtensions.join(', ') });
+      const cfg = this.engine.uas.sessionTimer;
+      const st = cfg === undefined ? undefined : negotiateSessionTimerUas(req, cfg);
+      if (st?.kind === 'accept') {
+        headers.push(...st.headers);
+        timer = { interval: st.interval, weRefresh: st.weRefresh };
+      }
+    }
+    const body = options.sdp === undefined ? undefined : Buffer.from(options.sdp, 'utf8');
+    if (body !== undefined) headers.push({ name: 'Content-Type', value: SDP });
+    const res = createResponse(req, 200, undefined, headers, { toTag: p.ctx.toTag, ...(body ? { body } : {}) });
+    let entry = this.dialogs.get(p.dialogId);
+    if (p.initial) {
+      const state = dialogFromUas(req, res, { localContact: this.localContact(p.ctx.route.transport, p.ctx.source.local.address), transport: p.ctx.route.transport });
+      entry = { state, flow: p.ctx.route, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: true, confirmed: false, sessionTimer: new SessionTimer(), lastSdp: undefined };
+      this.dialogs.set(p.dialogId, entry);
+      sipInviteLatency.observe((this.engine.now() - p.receivedAt) / 1000);
+    }
+    if (entry !== undefined && options.sdp !== undefined) entry.lastSdp = options.sdp;
+    if (!this.engine.respond(requestId, res)) throw new GatehouseError('state', 'SIP_REQUEST_GONE', 'the request was cancelled or timed out');
+    if (entry !== undefined && req.method === 'INVITE') {
+      const e = entry;
+      e.uas2xx?.stop();
+      e.uas2xx = new Uas2xxDriver(res, p.ctx.route.transport !== 'udp', this.engine.runner.timersConfig, { now: () => this.engine.now() }, {
+        send: (r) => void this.engine.send(r, p.ctx.route).catch(() => undefined),
+        ackTimeout: () => void this.hangUp(p.dialogId, 'timeout'),
+      });
+    }
+    if (entry !== undefined && timer !== undefined) this.armSessionTimer(p.dialogId, entry, timer.interval, timer.weRefresh);
+  }
+
+  async reject(requestId: string, status: number, reason: string, warning?: string): Promise<void> {
+    if (status < 300 || status > 699) throw new GatehouseError('internal', 'SIP_BAD_REJECT_STATUS', `reject needs a 3xx-6xx status, got ${String(status)}`);
+    const p = this.takePending(requestId);
+    // RFC 3261 20.43: warn-code 399 = miscellaneous; the text must not carry secrets.
+    const extra: SipHeader[] = warning === undefined ? [] : [{ name: 'Warning', value: `399 gatehouse "${warning.replace(/["\\\r\n]/g, ' ')}"` }];
+    const entry = this.dialogs.get(p.dialogId);
+    if (entry !== undefined && p.ctx.request.method === 'INVITE') entry.incomingInvite = false;
+    if (!this.engine.respond(requestId, createResponse(p.ctx.request, status, reason, extra, { toTag: p.ctx.toTag }))) {
+      throw new GatehouseError('state', 'SIP_REQUEST_GONE', 'the request was cancelled or timed out');
+    }
+  }
+
+  async request(dialogId: string, method: InDialogMethod, body?: { readonly contentType: string; readonly body: string }): Promise<DialogReply> {
+    const entry = this.dialogs.get(dialogId);
+    if (entry === undefined) throw new GatehouseError('state', 'SIP_NO_DIALOG', `no dialog ${dialogId}`, { sipStatus: 481 });
+    if (method === 'INVITE' && (entry.outgoingInvite || entry.incomingInvite)) {
+      throw new GatehouseError('protocol', 'SIP_GLARE', 'an INVITE is already pending on this dialog (RFC 3261 14.1)', { sipStatus: 491 });
+    }
+    const route = await this.routeFor(entry);
+    const via = this.viaFor(route);
+    const opts = { via, branch: newBranch(randomToken()), ...(body ? { body: Buffer.from(body.body, 'utf8'), contentType: body.contentType } : {}) };
+    const built = buildInDialogRequest(entry.state, method, opts);
+    entry.state = built.dialog;
+    if (method === 'INVITE') entry.outgoingInvite = true;
+    if (method === 'BYE') this.forget(dialogId);
+    let res: SipResponse;
+    try {
+      res = await this.engine.request(built.request, route);
+    } catch (err) {
+      if (method !== 'BYE' && this.forget(dialogId)) this.emit('ended', { dialogId, cause: 'timeout' });
+      throw err;
+    } finally {
+      entry.outgoingInvite = false;
+    }
+    if (method === 'BYE') this.emit('ended', { dialogId, cause: 'local' });
+    else if (res.status === 481 || res.status === 408) {
+      // RFC 3261 12.2.1.2: the dialog is gone at the peer.
+      if (this.forget(dialogId)) this.emit('ended', { dialogId, cause: 'timeout' });
+    } else {
+      entry.state = applyResponse(entry.state, res);
+      if (method === 'INVITE' && res.status >= 200 && res.status < 300) {
+        const ack = buildInDialogRequest(entry.state, 'ACK', { via, branch: newBranch(randomToken()) }).request;
+        entry.lastAck = ack;
+        await this.engine.send(ack, route).catch(() => undefined);
+      }
+    }
+    const ct = getContentType(res);
+    return { status: res.status, reason: res.reason, contentType: ct === null ? null : `${ct.type}/${ct.subtype}`, body: text(res.body) };
+  }
+
+  exportDialog(dialogId: string): ExportedDialog {
+    const entry = this.dialogs.get(dialogId);
+    if (entry === undefined) throw new GatehouseError('state', 'SIP_NO_DIALOG', `no dialog ${dialogId}`);
+    const flow = entry.flow?.remote === undefined ? null : { transport: entry.flow.transport, address: entry.flow.remote.address, port: entry.flow.remote.port };
+    return { version: 1, backend: 'embedded', dialogId, state: { dialog: exportDialog(entry.state), flow, lastSdp: entry.lastSdp ?? null } };
+  }
+
+  async importDialog(dialog: ExportedDialog): Promise<void> {
+    if (dialog.backend !== 'embedded') throw new GatehouseError('state', 'DIALOG_SNAPSHOT_INVALID', `cannot import a ${dialog.backend} dialog`);
+    const imported = importDialog(dialog.state['dialog']);
+    const transport = imported.transport.toLowerCase() as TransportName;
+    const listener = this.engine.transports.listener(transport);
+    if (listener === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${transport} listener for imported dialog`);
+    const adv = this.engine.transports.advertised(listener);
+    // Takeover: our Contact replaces the dead instance's (sent in the next target refresh).
+    const state = withLocalContact(imported, `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`);
+    const flowData = dialog.state['flow'] as { transport?: string; address?: string; port?: number } | null | undefined;
+    const flow: OutboundRoute | undefined =
+      flowData?.address !== undefined && flowData.port !== undefined && transport === 'udp' ? { transport, remote: { address: flowData.address, port: flowData.port } } : undefined;
+    const lastSdp = dialog.state['lastSdp'];
+    this.dialogs.set(dialogKey(state), {
+      state, flow, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: false, confirmed: true,
+      sessionTimer: new SessionTimer(), lastSdp: typeof lastSdp === 'string' ? lastSdp : undefined,
+    });
+  }
+
+  /** Ends every timer (engine shutdown). */
+  close(): void {
+    for (const id of [...this.dialogs.keys()]) this.forget(id);
+  }
+
+  // ---- TransactionUser ------------------------------------------------------------------------
+
+  onRequest(ctx: ServerRequest): void {
+    const req = ctx.request;
+    const dialogKeyIn = incomingRequestDialogKey(req);
+    if (dialogKeyIn === null) {
+      if (req.method === 'OPTIONS') this.engine.respond(ctx.txKey, answerOptions(req, this.engine.uas, ctx.toTag));
+      else if (req.method === 'INVITE') this.newCall(ctx);
+      else this.engine.respond(ctx.txKey, createResponse(req, 481, 'Call/Transaction Does Not Exist', [], { toTag: ctx.toTag }));
+      return;
+    }
+    const entry = this.dialogs.get(dialogKeyIn);
+    if (entry === undefined) {
+      this.engine.respond(ctx.txKey, createResponse(req, 481));
+      return;
+    }
+    const verdict = acceptInDialogRequest(entry.state, req);
+    if (!verdict.ok) {
+      this.engine.respond(ctx.txKey, createResponse(req, verdict.status, verdict.reason));
+      return;
+    }
+    entry.state = verdict.dialog;
+    if (entry.flow !== undefined && ctx.route.connectionId !== undefined) entry.flow = ctx.route; // peer reconnected
+    switch (req.method) {
+      case 'BYE':
+        this.engine.respond(ctx.txKey, createResponse(req, 200));
+        if (this.forget(dialogKeyIn)) this.emit('ended', { dialogId: dialogKeyIn, cause: 'bye' });
+        return;
+      case 'OPTIONS':
+        this.engine.respond(ctx.txKey, answerOptions(req, this.engine.uas));
+        return;
+      case 'INVITE': {
+        const g = checkIncomingReinvite({ outgoingInvitePending: entry.outgoingInvite, incomingInvitePending: entry.incomingInvite }, Math.random());
+        if (g.kind === 'reject') {
+          const extra: SipHeader[] = g.status === 500 ? [{ name: 'Retry-After', value: String(g.retryAfter) }] : [];
+          this.engine.respond(ctx.txKey, createResponse(req, g.status, g.reason, extra));
+          return;
+        }
+        entry.incomingInvite = true;
+        break;
+      }
+      default:
+        break;
+    }
+    this.pending.set(ctx.txKey, { ctx, dialogId: dialogKeyIn, initial: false, receivedAt: this.engine.now() });
+    const ct = getContentType(req);
+    this.emit('request', {
+      requestId: ctx.txKey, dialogId: dialogKeyIn, method: req.method as 'INVITE' | 'INFO' | 'UPDATE',
+      contentType: ct === null ? null : `${ct.type}/${ct.subtype}`, body: text(req.body), source: toSource(ctx.source),
+    });
+  }
+
+  onAck(ack: SipRequest): void {
+    const id = incomingRequestDialogKey(ack);
+    const entry = id === null ? undefined : this.dialogs.get(id);
+    if (id === null || entry === undefined || entry.uas2xx?.waiting !== true) return;
+    entry.uas2xx.ack();
+    entry.incomingInvite = false;
+    if (!entry.confirmed) {
+      entry.confirmed = true;
+      this.emit('confirmed', { dialogId: id });
+    }
+  }
+
+  onCancelled(inviteTxKey: string): void {
+    const p = this.pending.get(inviteTxKey);
+    if (p === undefined) return;
+    this.pending.delete(inviteTxKey);
+    this.emit('cancelled', { requestId: inviteTxKey, dialogId: p.dialogId });
+  }
+
+  onStray2xx(res: SipResponse): void {
+    const id = incomingResponseDialogKey(res);
+    const entry = id === null ? undefined : this.dialogs.get(id);
+    if (entry?.lastAck !== undefined && entry.flow !== undefined) void this.engine.send(entry.lastAck, entry.flow).catch(() => undefined);
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private newCall(ctx: ServerRequest): void {
+    const req = ctx.request;
+    const dialogId = dialogKey({ callId: getCallId(req), localTag: ctx.toTag, remoteTag: parseTag(getFrom(req).params) });
+    this.pending.set(ctx.txKey, { ctx, dialogId, initial: true, receivedAt: this.engine.now() });
+    if (this.listenerCount('invite') === 0) {
+      void this.reject(ctx.txKey, 480, 'Temporarily Unavailable - no call handler');
+      return;
+    }
+    const ct = getContentType(req);
+    const sdp = ct !== null && `${ct.type}/${ct.subtype}` === SDP ? text(req.body) : null;
+    this.emit('invite', {
+      requestId: ctx.txKey, dialogId, callId: getCallId(req), requestUri: formatUri(req.uri),
+      user: isSipUri(req.uri) ? req.uri.user : null, from: formatNameAddrSafe(req, 'From'), to: formatNameAddrSafe(req, 'To'),
+      source: toSource(ctx.source), sdp,
+    });
+  }
+
+  private takePending(requestId: string): Pending {
+    const p = this.pending.get(requestId);
+    if (p === undefined) throw new GatehouseError('state', 'SIP_NO_SUCH_REQUEST', `no pending request ${requestId} (answered, cancelled or timed out)`);
+    this.pending.delete(requestId);
+    return p;
+  }
+
+  private forget(dialogId: string): boolean {
+    const e = this.dialogs.get(dialogId);
+    if (e === undefined) return false;
+    e.uas2xx?.stop();
+    e.sessionTimer.stop();
+    this.dialogs.delete(dialogId);
+    return true;
+  }
+
+  private async hangUp(dialogId: string, cause: 'timeout'): Promise<void> {
+    if (!this.dialogs.has(dialogId)) return;
+    this.emit('ended', { dialogId, cause });
+    await this.request(dialogId, 'BYE').catch(() => undefined);
+  }
+
+  /** RFC 4028 10: we refresh with a re-INVITE carrying our last SDP, or send BYE on expiry. */
+  private armSessionTimer(dialogId: string, entry: DialogEntry, interval: number, weRefresh: boolean): void {
+    const d = sessionTimerDeadline(interval, weRefresh, this.engine.now());
+    entry.sessionTimer.arm(d.at, { now: () => this.engine.now() }, () => {
+      if (d.action === 'bye') {
+        void this.hangUp(dialogId, 'timeout');
+        return;
+      }
+      const sdp = entry.lastSdp === undefined ? undefined : { contentType: SDP, body: entry.lastSdp };
+      this.request(dialogId, 'INVITE', sdp).then(
+        (r) => (r.status < 300 ? this.armSessionTimer(dialogId, entry, interval, weRefresh) : undefined),
+        () => undefined,
+      );
+    });
+  }
+
+  private localContact(transport: TransportName, localAddress: string): string {
+    const l = this.engine.transports.listener(transport, localAddress);
+    const adv = l === undefined ? { address: localAddress, port: 5060 } : this.engine.transports.advertised(l);
+    return `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`;
+  }
+
+  private viaFor(route: OutboundRoute): { transport: string; host: string; port: number } {
+    const l = this.engine.transports.listener(route.transport, route.remote?.address);
+    if (l === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${route.transport} listener`);
+    const adv = this.engine.transports.advertised(l);
+    return { transport: route.transport.toUpperCase(), host: uriHost(adv.address), port: adv.port };
+  }
+
+  private async routeFor(entry: DialogEntry): Promise<OutboundRoute> {
+    if (entry.flow !== undefined) return entry.flow;
+    const first = entry.state.routeSet[0];
+    const uri = first === undefined ? parseUri(entry.state.remoteTarget) : parseNameAddr(first, 'Route header').uri;
+    if (!isSipUri(uri)) throw new GatehouseError('protocol', 'SIP_BAD_TARGET', 'remote target is not a SIP URI');
+    const t = uriTarget(uri);
+    const address = isIP(t.address) === 0 ? (await lookup(t.address)).address : t.address;
+    return { transport: t.transport, remote: { address, port: t.port }, serverName: t.address };
+  }
+}
+
+function parseTag(params: readonly { name: string; value: string | null }[]): string {
+  return params.find((p) => p.name.toLowerCase() === 'tag')?.value ?? '';
+}
+
+function formatNameAddrSafe(req: SipRequest, which: 'From' | 'To'): string {
+  const na = which === 'From' ? getFrom(req) : getTo(req);
+  return formatUri(na.uri);
+}
+
+function toSource(s: InboundSource): SignallingSource {
+  const c = s.tlsPeerCertificate;
+  const tlsPeer: TlsPeerIdentity | undefined =
+    c === undefined
+      ? undefined
+      : { subject: flatDn(c.subject), issuer: flatDn(c.issuer), subjectAltName: c.subjectaltname, fingerprint256: c.fingerprint256, validTo: c.valid_to };
+  return { transport: s.transport, remote: s.remote, local: s.local, tlsPeer };
+}
+
+/** Distinguished name fields as plain strings (multi-valued fields joined with ", "). */
+function flatDn(dn: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(dn)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
