@@ -123,7 +123,7 @@ describe('stored records: versioned codec with schema check (DESIGN.md conventio
         const base = makeLeg(legId);
         return {
           ...base,
-          dialog: base.dialog && { ...base.dialog, localCseq: cseq, routeSet: routes },
+          dialog: base.dialog && { ...base.dialog, state: { ...base.dialog.state, localSeq: cseq, routeSet: routes } },
           localSdp: sdp,
           srtp: withSrtp ? { suite: 'AES_CM_128_HMAC_SHA1_80', keyExchange: 'dtls-srtp', local: { masterKey: keys.lk, masterSalt: keys.ls }, remote: { masterKey: keys.rk, masterSalt: keys.rs } } : null,
           dtls: withDtls ? base.dtls : null,
