@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseHostPort } from './host-port.ts';
+import { roomsSchema } from './rooms-schema.ts';
 
 const hostPort = z.string().superRefine((value, ctx) => {
   const parsed = parseHostPort(value);
@@ -158,6 +159,7 @@ export const configSchema = z.strictObject({
       overrides: z.array(z.unknown()).default([]),
     })
     .prefault({}),
+  rooms: roomsSchema,
   drain: z
     .strictObject({
       /** SIGTERM: readiness goes false; the process exits when idle or after this many seconds. */

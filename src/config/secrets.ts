@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Bases of `*_file` / `*_env` pairs that hold secret material. */
-const SECRET_BASES = new Set(['key', 'password', 'secret', 'token', 'kek']);
+const SECRET_BASES = new Set(['key', 'password', 'secret', 'token', 'kek', 'pin']);
 
 export interface SecretSet {
   /** Secret value by the dotted path of its base, e.g. `state.password`, `sip.tls.key`. */
