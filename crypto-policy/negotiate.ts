@@ -6,7 +6,7 @@
  * Pure: the caller logs the downgrade events to the audit log and increments
  * `gatehouse_srtp_negotiations_total` (src/metrics/policy.ts) with `metrics`.
  */
-import { randomBytes } from 'node:crypto';
+import { csprngBytes } from './csprng.ts';
 import { PolicyRejectError, type PolicyRejectCode } from './errors.ts';
 import { decideMedia, type MediaDecision, type MediaKeying } from './media-decision.ts';
 import type { MediaOffer } from './media-offer.ts';
@@ -71,11 +71,11 @@ export interface NegotiateInput {
   readonly media: readonly MediaOffer[];
   readonly peer?: PeerContext;
   readonly profileChoice?: ProfileChoice;
-  /** Key generator; defaults to node:crypto randomBytes (CSPRNG). Tests inject a fixed one. */
+  /** Key generator; defaults to node:crypto's CSPRNG (pooled, crypto-policy/csprng.ts). Tests inject a fixed one. */
   readonly rng?: Rng;
 }
 
-export const cryptoRng: Rng = (n) => new Uint8Array(randomBytes(n));
+export const cryptoRng: Rng = csprngBytes;
 
 /**
  * Dual m-line offers (one RTP/SAVP and one RTP/AVP m-line for the same stream, as Poly, pjsip and

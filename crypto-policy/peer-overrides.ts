@@ -131,6 +131,7 @@ export interface OverrideMatch {
 
 /** First rule whose every criterion matches the peer, or null. */
 export function matchOverride(rules: readonly OverrideRule[], peer: PeerContext): OverrideMatch | null {
+  if (rules.length === 0) return null; // nothing to match: skip parsing the peer's address and subject
   const ip = peer.ip === undefined ? null : parseIp(peer.ip);
   const subject = peer.certSubject === undefined ? null : parseSubject(peer.certSubject);
   for (const rule of rules) {

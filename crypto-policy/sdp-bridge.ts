@@ -7,7 +7,7 @@
  * (with the line number): such an offer is unusable, not a policy question.
  */
 import { cryptoLines, findDualPairs, fingerprints, setup } from '../sdp/index.ts';
-import type { Fingerprint, KeyingDecider, KeyingDecision, SessionDescription } from '../sdp/index.ts';
+import type { CryptoAttribute, Fingerprint, KeyingDecider, KeyingDecision, SessionDescription } from '../sdp/index.ts';
 import type { MediaDecision } from './media-decision.ts';
 import type { MediaOffer } from './media-offer.ts';
 import type { Negotiation } from './negotiate.ts';
@@ -15,20 +15,26 @@ import type { Negotiation } from './negotiate.ts';
 export function mediaOffersFromSdp(sdp: SessionDescription): MediaOffer[] {
   const duals = findDualPairs(sdp);
   return sdp.media.map((m) => {
-    const lines = cryptoLines(m);
-    const dualOf = duals.get(m.index);
-    return {
+    // cryptoLines is parsed once per section and shared with sdp/ negotiate (sdp/crypto.ts).
+    const crypto: CryptoAttribute[] = [];
+    const malformedCrypto: { tag: null; reason: string }[] = [];
+    for (const l of cryptoLines(m)) {
+      if (l.ok) crypto.push(l.attribute);
+      else malformedCrypto.push({ tag: null, reason: `line ${l.lineNo}: ${l.error.reason}` });
+    }
+    const offer: MediaOffer = {
       index: m.index,
       kind: m.mLine.media,
       port: m.mLine.port,
       proto: m.mLine.proto,
       formats: m.mLine.fmts,
-      crypto: lines.flatMap((l) => (l.ok ? [l.attribute] : [])),
-      malformedCrypto: lines.flatMap((l) => (l.ok ? [] : [{ tag: null, reason: `line ${l.lineNo}: ${l.error.reason}` }])),
+      crypto,
+      malformedCrypto,
       fingerprints: fingerprints(sdp, m).map((f) => ({ hash: f.hash })),
       setup: setup(sdp, m) ?? null,
-      ...(dualOf === undefined ? {} : { dualOf }),
     };
+    const dualOf = duals.get(m.index);
+    return dualOf === undefined ? offer : { ...offer, dualOf };
   });
 }
 

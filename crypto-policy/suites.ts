@@ -150,8 +150,17 @@ const ALIAS_BY_UPPER: ReadonlyMap<string, SuiteAlias> = new Map(SUITE_ALIASES.ma
 
 /** Shown in reasons: peer input, so keep it printable and short (never a key, but still bounded). */
 export function printableName(offered: string): string {
+  if (offered.length <= 48 && isPrintable(offered)) return offered; // the usual case: a suite name as is
   const clean = offered.replace(/[^\x21-\x7e]/g, '?');
   return clean.length > 48 ? `${clean.slice(0, 45)}...` : clean;
+}
+
+function isPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 /** Resolve a suite name as offered in `a=crypto` (RFC 4568 s9.1 srtp-crypto-suite). */

@@ -1,6 +1,7 @@
 import { attributeError } from './errors.ts';
 import { parseConnection, parsePort } from './parse.ts';
 import type { Connection, Direction, MediaSection, SdpLine, SdpSection, SessionDescription } from './model.ts';
+import { ParsedSection } from './parsed-model.ts';
 
 /**
  * Generic `a=` access (RFC 8866 5.13: `a=<attribute-name>[:<attribute-value>]`) and the typed
@@ -48,21 +49,35 @@ export function mediaOrSession(sdp: SessionDescription, media: MediaSection, nam
   return m.length > 0 ? m : attributes(sdp.session, name);
 }
 
-/** c= of the media section, else of the session (RFC 8866 5.7). */
-export function connection(sdp: SessionDescription, media?: MediaSection): Connection | undefined {
-  const pick = (s: SdpSection): Connection | undefined => {
-    const l = s.lines.find((x) => x.type === 'c');
-    return l === undefined ? undefined : parseConnection(l.value, l.lineNo);
-  };
-  return (media === undefined ? undefined : pick(media)) ?? pick(sdp.session);
+// c= of a section, parsed once per parsed section (sdp/parsed-model.ts): dual m-line detection
+// and the hold check of every m= section ask for it.
+function sectionConnection(s: SdpSection): Connection | undefined {
+  const memo = ParsedSection.memo(s);
+  if (memo?.connection !== undefined) return memo.connection ?? undefined;
+  let c: Connection | null = null;
+  for (const l of s.lines) {
+    if (l.type === 'c') {
+      c = Object.freeze(parseConnection(l.value, l.lineNo));
+      break;
+    }
+  }
+  if (memo !== undefined) memo.connection = c;
+  return c ?? undefined;
 }
 
-const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+/** c= of the media section, else of the session (RFC 8866 5.7). */
+export function connection(sdp: SessionDescription, media?: MediaSection): Connection | undefined {
+  return (media === undefined ? undefined : sectionConnection(media)) ?? sectionConnection(sdp.session);
+}
+
+function isDirection(v: string): v is Direction {
+  return v === 'sendrecv' || v === 'sendonly' || v === 'recvonly' || v === 'inactive';
+}
 
 function directionOf(section: SdpSection): Direction | undefined {
   // The last direction attribute wins if a peer sends several (seen in the wild).
   let found: Direction | undefined;
-  for (const l of section.lines) if (l.type === 'a' && (DIRECTIONS as readonly string[]).includes(l.value)) found = l.value as Direction;
+  for (const l of section.lines) if (l.type === 'a' && isDirection(l.value)) found = l.value;
   return found;
 }
 
@@ -81,15 +96,62 @@ export interface RtpMap {
 
 /** RFC 8866 6.6 `a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]` */
 export function parseRtpMap(a: AttributeLine): RtpMap {
-  const m = /^([0-9]{1,3})[ \t]+([^ \t/]+)\/([0-9]{1,10})(?:\/([0-9]{1,3}))?[ \t]*$/.exec(a.value);
-  if (m === null) throw attributeError("malformed 'a=rtpmap' (RFC 8866 6.6)", a.lineNo);
-  const payloadType = Number(m[1]);
+  const f = scanRtpMap(a.value);
+  if (f === undefined) throw attributeError("malformed 'a=rtpmap' (RFC 8866 6.6)", a.lineNo);
+  const { payloadType, clockRate, channels } = f;
   if (payloadType > 127) throw attributeError("'a=rtpmap' payload type above 127", a.lineNo);
-  const clockRate = Number(m[3]);
   if (clockRate === 0) throw attributeError("'a=rtpmap' clock rate is 0", a.lineNo);
-  const channels = m[4] === undefined ? undefined : Number(m[4]);
   if (channels === 0) throw attributeError("'a=rtpmap' channel count is 0", a.lineNo);
-  return { payloadType, encodingName: m[2] as string, clockRate, channels };
+  return f;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Up to `max` decimal digits from `i`; undefined when none (or more than `max`) are there. */
+function digitsAt(v: string, i: number, max: number): { value: number; end: number } | undefined {
+  let n = 0;
+  let j = i;
+  while (j < v.length) {
+    const c = v.charCodeAt(j);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+    j++;
+  }
+  return j === i || j - i > max ? undefined : { value: n, end: j };
+}
+
+/**
+ * The rtpmap grammar as a scanner (one pass, no regex; rtpmap is the most frequent attribute):
+ *   ^([0-9]{1,3})[ \t]+([^ \t/]+)\/([0-9]{1,10})(?:\/([0-9]{1,3}))?[ \t]*$
+ * Every step is forced (the name stops at the first blank or '/'), so no backtracking is lost.
+ */
+function scanRtpMap(v: string): RtpMap | undefined {
+  const pt = digitsAt(v, 0, 3);
+  if (pt === undefined || pt.end >= v.length || !isBlank(v.charCodeAt(pt.end))) return undefined;
+  let i = pt.end;
+  while (i < v.length && isBlank(v.charCodeAt(i))) i++;
+  const nameStart = i;
+  while (i < v.length) {
+    const c = v.charCodeAt(i);
+    if (c === 47 || isBlank(c)) break;
+    i++;
+  }
+  if (i === nameStart || i >= v.length || v.charCodeAt(i) !== 47) return undefined;
+  const encodingName = v.slice(nameStart, i);
+  const rate = digitsAt(v, i + 1, 10);
+  if (rate === undefined) return undefined;
+  i = rate.end;
+  let channels: number | undefined;
+  if (i < v.length && v.charCodeAt(i) === 47) {
+    const ch = digitsAt(v, i + 1, 3);
+    if (ch === undefined) return undefined;
+    channels = ch.value;
+    i = ch.end;
+  }
+  while (i < v.length && isBlank(v.charCodeAt(i))) i++;
+  return i === v.length ? { payloadType: pt.value, encodingName, clockRate: rate.value, channels } : undefined;
 }
 
 export function rtpMaps(media: MediaSection): RtpMap[] {
@@ -131,14 +193,17 @@ export interface RtcpFb {
   readonly feedback: string;
 }
 
+/** RFC 4585 4.2 `a=rtcp-fb:<payload type or *> <feedback type> [<parameters>]` */
+export function parseRtcpFb(a: AttributeLine): RtcpFb {
+  const m = /^(\*|[0-9]{1,3})[ \t]+(\S.*?)[ \t]*$/.exec(a.value);
+  if (m === null) throw attributeError("malformed 'a=rtcp-fb' (RFC 4585 4.2)", a.lineNo);
+  const pt = m[1] === '*' ? '*' : Number(m[1]);
+  if (pt !== '*' && pt > 127) throw attributeError("'a=rtcp-fb' payload type above 127", a.lineNo);
+  return { payloadType: pt, feedback: (m[2] as string).replace(/[ \t]+/g, ' ') };
+}
+
 export function rtcpFbs(media: MediaSection): RtcpFb[] {
-  return attributes(media, 'rtcp-fb').map((a) => {
-    const m = /^(\*|[0-9]{1,3})[ \t]+(\S.*?)[ \t]*$/.exec(a.value);
-    if (m === null) throw attributeError("malformed 'a=rtcp-fb' (RFC 4585 4.2)", a.lineNo);
-    const pt = m[1] === '*' ? '*' : Number(m[1]);
-    if (pt !== '*' && pt > 127) throw attributeError("'a=rtcp-fb' payload type above 127", a.lineNo);
-    return { payloadType: pt, feedback: (m[2] as string).replace(/[ \t]+/g, ' ') };
-  });
+  return attributes(media, 'rtcp-fb').map(parseRtcpFb);
 }
 
 /** RFC 5888 4 `a=mid:<identification-tag>` */

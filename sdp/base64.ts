@@ -38,8 +38,17 @@ export function decodeBase64Lenient(text: string): Uint8Array | undefined {
   return out;
 }
 
-/** Canonical output: padded, standard alphabet. */
+/**
+ * Canonical output: padded, standard alphabet. Node's native encoder writes exactly that (a
+ * view on the same memory, no copy); the loop below is the portable reference, kept for
+ * runtimes without Buffer and checked against it in test/unit/sdp.
+ */
 export function encodeBase64(bytes: Uint8Array): string {
+  if (typeof Buffer === 'function') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return encodeBase64Portable(bytes);
+}
+
+export function encodeBase64Portable(bytes: Uint8Array): string {
   let s = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {

@@ -1,4 +1,4 @@
-import { intersectEvents, isAuxiliary } from './codecs.ts';
+import { intersectEvents, isAuxiliaryLower } from './codecs.ts';
 import type { OfferedCodec } from './codecs.ts';
 import { packetizationMode, parseProfileLevelId, withLevel } from './h264.ts';
 import type { H264Profile } from './h264.ts';
@@ -22,13 +22,12 @@ function same(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-function basicMatch(o: OfferedCodec, l: LocalCodec): boolean {
-  return same(o.name, l.name) && o.clockRate === l.clockRate && o.channels === (l.channels ?? 1);
+function basicMatch(o: OfferedCodec, oname: string, l: LocalCodec, lname: string): boolean {
+  return oname === lname && o.clockRate === l.clockRate && o.channels === (l.channels ?? 1);
 }
 
 /** Returns the answer fmtp, or undefined (no match) for H.264/VP9 parameter mismatches. */
-function compatibleFmtp(o: OfferedCodec, l: LocalCodec): { fmtp: string | undefined } | undefined {
-  const name = o.name.toLowerCase();
+function compatibleFmtp(o: OfferedCodec, name: string, l: LocalCodec): { fmtp: string | undefined } | undefined {
   if (name === 'h264') {
     const params = o.fmtp?.params ?? new Map<string, string>();
     const modes = l.h264?.packetizationModes ?? [0, 1];
@@ -62,7 +61,7 @@ function negotiated(o: OfferedCodec, l: LocalCodec, fmtp: string | undefined): N
     clockRate: o.clockRate,
     channels: o.channels,
     fmtp,
-    rtcpFb: o.rtcpFb.filter((x) => fb.some((y) => same(x, y))),
+    rtcpFb: fb.length === 0 || o.rtcpFb.length === 0 ? [] : o.rtcpFb.filter((x) => fb.some((y) => same(x, y))),
   };
 }
 
@@ -70,11 +69,19 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
   const notes: string[] = [];
   const used = new Set<number>();
   let primaries: NegotiatedCodec[] = [];
-  for (const l of local) {
-    if (isAuxiliary(l.name)) continue;
-    for (const o of offered) {
-      if (used.has(o.payloadType) || isAuxiliary(o.name) || !basicMatch(o, l)) continue;
-      const c = compatibleFmtp(o, l);
+  // Encoding names compare case-insensitively (RFC 8866 6.6): fold each name once, not per pair.
+  const onames = offered.map((o) => o.name.toLowerCase());
+  const oaux = onames.map(isAuxiliaryLower);
+  const lnames = local.map((l) => l.name.toLowerCase());
+  for (let li = 0; li < local.length; li++) {
+    const l = local[li] as LocalCodec;
+    const lname = lnames[li] as string;
+    if (isAuxiliaryLower(lname)) continue;
+    for (let oi = 0; oi < offered.length; oi++) {
+      const o = offered[oi] as OfferedCodec;
+      const oname = onames[oi] as string;
+      if (oaux[oi] === true || used.has(o.payloadType) || !basicMatch(o, oname, l, lname)) continue;
+      const c = compatibleFmtp(o, oname, l);
       if (c === undefined) {
         notes.push(`${o.name}/${o.clockRate} pt ${o.payloadType}: fmtp parameters not supported`);
         continue;
@@ -88,11 +95,13 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
   const first = primaries[0] as NegotiatedCodec;
   const primaryPts = new Set(primaries.map((p) => p.payloadType));
   const aux: NegotiatedCodec[] = [];
-  for (const l of local) {
-    if (!isAuxiliary(l.name)) continue;
-    const lname = l.name.toLowerCase();
-    for (const o of offered) {
-      if (used.has(o.payloadType) || !same(o.name, l.name)) continue;
+  for (let li = 0; li < local.length; li++) {
+    const l = local[li] as LocalCodec;
+    const lname = lnames[li] as string;
+    if (!isAuxiliaryLower(lname)) continue;
+    for (let oi = 0; oi < offered.length; oi++) {
+      const o = offered[oi] as OfferedCodec;
+      if (used.has(o.payloadType) || onames[oi] !== lname) continue;
       if (lname === 'rtx') {
         // RFC 4588 8.6: rtx is usable only for an accepted original format, same clock.
         const apt = Number(o.fmtp?.params.get('apt') ?? Number.NaN);
@@ -127,6 +136,9 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
       aux.push(negotiated(o, l, fmtp));
     }
   }
-  for (const o of offered) if (!used.has(o.payloadType) && o.name.toLowerCase() === 'telephone-event') notes.push(`telephone-event/${o.clockRate} pt ${o.payloadType} not kept (clock differs from ${first.name}/${first.clockRate} or not supported)`);
-  return { codecs: [...primaries, ...aux], notes };
+  for (let oi = 0; oi < offered.length; oi++) {
+    const o = offered[oi] as OfferedCodec;
+    if (!used.has(o.payloadType) && onames[oi] === 'telephone-event') notes.push(`telephone-event/${o.clockRate} pt ${o.payloadType} not kept (clock differs from ${first.name}/${first.clockRate} or not supported)`);
+  }
+  return { codecs: aux.length === 0 ? primaries : primaries.concat(aux), notes };
 }

@@ -3,6 +3,7 @@ import { attributes } from './attributes.ts';
 import { decodeBase64Lenient, encodeBase64 } from './base64.ts';
 import type { CryptoAttribute, CryptoKeyParam, CryptoSessionParam } from './crypto-attribute.ts';
 import type { MediaSection } from './model.ts';
+import { ParsedSection } from './parsed-model.ts';
 
 /**
  * SDES `a=crypto` (RFC 4568 9.1 grammar, SRTP key-params and session-params per 6.1-6.3):
@@ -33,15 +34,45 @@ export function parseCrypto(value: string, line?: number): CryptoAttribute {
   const f = odd ? norm.split(/[ \t]+/).filter((s) => s.length > 0) : norm.split(' ');
   if (f.length < 3) fail('needs tag, crypto-suite and key-params (RFC 4568 9.1)', line);
   const [tagText, suite, keyText] = f as [string, string, string];
-  if (!/^[0-9]{1,9}$/.test(tagText) || Number(tagText) === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
-  if (!/^[A-Za-z0-9_]+$/.test(suite)) fail('crypto-suite must be letters, digits and "_" (RFC 4568 9.1)', line);
+  const tag = decimalTag(tagText);
+  if (tag === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
+  if (!isSuiteToken(suite)) fail('crypto-suite must be letters, digits and "_" (RFC 4568 9.1)', line);
   const keyParams = parseKeyParams(keyText, line);
-  const sessionParams = f.slice(3).map((p) => parseSessionParam(p, line));
-  return { tag: Number(tagText), suite, keyParams, sessionParams };
+  const sessionParams: CryptoSessionParam[] = [];
+  for (let i = 3; i < f.length; i++) sessionParams.push(parseSessionParam(f[i] as string, line));
+  return { tag, suite, keyParams, sessionParams };
+}
+
+/** `^[0-9]{1,9}$` as a number; 0 when not (0 itself is no valid tag either). */
+function decimalTag(s: string): number {
+  if (s.length === 0 || s.length > 9) return 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+    n = n * 10 + (c - 48);
+  }
+  return n;
+}
+
+/** `^[A-Za-z0-9_]+$` (RFC 4568 9.1 srtp-crypto-suite). */
+function isSuiteToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
 }
 
 function parseKeyParams(text: string, line: number | undefined): CryptoKeyParam[] {
   const out: CryptoKeyParam[] = [];
+  if (text.indexOf(';') === -1) {
+    // One key-param, the usual case (several need MKIs, RFC 4568 6.1).
+    if (text.length === 0) fail('empty key-param (RFC 4568 9.1)', line);
+    out.push(parseKeyParam(text, 1, line));
+    return out;
+  }
   for (const kp of text.split(';')) {
     if (kp.length === 0) fail('empty key-param (RFC 4568 9.1)', line);
     out.push(parseKeyParam(kp, out.length + 1, line));
@@ -51,9 +82,9 @@ function parseKeyParams(text: string, line: number | undefined): CryptoKeyParam[
 
 function parseKeyParam(text: string, n: number, line: number | undefined): CryptoKeyParam {
   const colon = text.indexOf(':');
-  const method = colon === -1 ? text : text.slice(0, colon);
-  if (colon === -1 || method.toLowerCase() !== 'inline') fail(`key-param ${n}: key method must be "inline" (RFC 4568 6.1)`, line);
-  const parts = text.slice(colon + 1).split('|');
+  if (colon !== 6 || !(text.startsWith('inline') || text.slice(0, 6).toLowerCase() === 'inline')) fail(`key-param ${n}: key method must be "inline" (RFC 4568 6.1)`, line);
+  const rest = text.slice(7);
+  const parts = rest.indexOf('|') === -1 ? [rest] : rest.split('|');
   const keyText = parts[0] ?? '';
   if (keyText.length === 0) fail(`key-param ${n}: empty key-salt (RFC 4568 6.1)`, line);
   if (keyText.length > MAX_KEYSALT_CHARS) fail(`key-param ${n}: key-salt longer than ${MAX_KEYSALT_CHARS} characters`, line);
@@ -62,7 +93,8 @@ function parseKeyParam(text: string, n: number, line: number | undefined): Crypt
   if (parts.length > 3) fail(`key-param ${n}: too many "|" fields (RFC 4568 9.1)`, line);
   let lifetime: bigint | undefined;
   let mki: { value: bigint; length: number } | undefined;
-  for (const p of parts.slice(1)) {
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i] as string;
     if (p.includes(':')) {
       if (mki !== undefined) fail(`key-param ${n}: MKI given twice`, line);
       mki = parseMki(p, n, line);
@@ -188,15 +220,24 @@ export type CryptoLine =
 /**
  * Every `a=crypto` line of a media section, each parsed on its own. A malformed line does not
  * make the others unusable: RFC 4568 7.1.2 lets the answerer pick any acceptable line, so the
- * policy sees each line's outcome (and the error's reason for its explanation).
+ * policy sees each line's outcome (and the error's reason for its explanation). The result is
+ * shared by every caller for the same section (frozen; the attributes are read-only data).
  */
-export function cryptoLines(media: MediaSection): CryptoLine[] {
-  return attributes(media, 'crypto').map((a) => {
+export function cryptoLines(media: MediaSection): readonly CryptoLine[] {
+  // Parsed once per parsed section: the policy (crypto-policy/sdp-bridge.ts) and the offer/answer
+  // engine (sdp/security-offer.ts) both read the lines of the same offer (sdp/parsed-model.ts).
+  const memo = ParsedSection.memo(media);
+  if (memo?.cryptoLines !== undefined) return memo.cryptoLines;
+  const out: CryptoLine[] = [];
+  for (const a of attributes(media, 'crypto')) {
     try {
-      return { ok: true, lineNo: a.lineNo, attribute: parseCrypto(a.value, a.lineNo) };
+      out.push({ ok: true, lineNo: a.lineNo, attribute: parseCrypto(a.value, a.lineNo) });
     } catch (e) {
-      if (e instanceof SdpParseError) return { ok: false, lineNo: a.lineNo, error: e };
-      throw e;
+      if (e instanceof SdpParseError) out.push({ ok: false, lineNo: a.lineNo, error: e });
+      else throw e;
     }
-  });
+  }
+  const lines = Object.freeze(out);
+  if (memo !== undefined) memo.cryptoLines = lines;
+  return lines;
 }

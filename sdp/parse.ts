@@ -1,5 +1,6 @@
 import { SdpParseError, sdpError } from './errors.ts';
 import { DEFAULT_SDP_LIMITS } from './model.ts';
+import { ParsedDescription, ParsedMediaSection, ParsedSection } from './parsed-model.ts';
 import type { Connection, MediaLine, MediaSection, Origin, SdpLimits, SdpLine, SessionDescription } from './model.ts';
 
 /**
@@ -27,6 +28,9 @@ export function parseSdp(text: string, limits: Partial<SdpLimits> = {}): Session
   let count = 0;
   let pos = 0;
   const len = text.length;
+  // One scan of the whole text instead of two per line: when there is no NUL and every CR ends
+  // a line, no value can contain either (checked per line only otherwise, for the line number).
+  const checkValues = text.indexOf('\0') !== -1 || hasStrayCr(text);
 
   while (pos < len) {
     let end = text.indexOf('\n', pos);
@@ -42,7 +46,7 @@ export function parseSdp(text: string, limits: Partial<SdpLimits> = {}): Session
     const t = raw.charCodeAt(0);
     if (t < 97 || t > 122 || raw.charCodeAt(1) !== 61) throw sdpError("expected '<type>=<value>' with a lowercase letter type", lineNo);
     const value = raw.slice(2);
-    if (value.indexOf('\r') !== -1 || value.indexOf('\0') !== -1) throw sdpError('value contains CR or NUL', lineNo);
+    if (checkValues && (value.indexOf('\r') !== -1 || value.indexOf('\0') !== -1)) throw sdpError('value contains CR or NUL', lineNo);
     const type = raw[0] as string;
     const line: SdpLine = { type, value, lineNo };
 
@@ -58,7 +62,7 @@ export function parseSdp(text: string, limits: Partial<SdpLimits> = {}): Session
       case 'm': {
         if (origin === undefined) throw sdpError("'m=' before 'o='", lineNo);
         if (!sawS) throw sdpError("'m=' before 's='", lineNo);
-        if (currentM !== undefined) media.push({ index: media.length, mLine: currentM, lines: current });
+        if (currentM !== undefined) media.push(new ParsedMediaSection(media.length, currentM, current));
         if (media.length + 1 > lim.maxMedia) throw new SdpParseError('SDP_LIMIT', `more than ${lim.maxMedia} media sections`, lineNo);
         currentM = parseMediaLine(value, lineNo);
         current = [];
@@ -85,15 +89,23 @@ export function parseSdp(text: string, limits: Partial<SdpLimits> = {}): Session
   if (!sawV) throw sdpError("empty input (RFC 8866 5.1: 'v=0' required)");
   if (origin === undefined) throw sdpError("missing 'o=' line (RFC 8866 5.2)");
   if (!sawS) throw sdpError("missing 's=' line (RFC 8866 5.3)");
-  if (currentM !== undefined) media.push({ index: media.length, mLine: currentM, lines: current });
-  return { session: { lines: sessionLines }, media, origin };
+  if (currentM !== undefined) media.push(new ParsedMediaSection(media.length, currentM, current));
+  return new ParsedDescription(new ParsedSection(sessionLines), media, origin);
+}
+
+/** A CR not directly followed by LF (the only CR a line may end with). */
+function hasStrayCr(text: string): boolean {
+  for (let i = text.indexOf('\r'); i !== -1; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) return true;
+  return false;
 }
 
 const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$/;
 const DIGITS = /^[0-9]+$/;
 
 function splitSpaces(value: string): string[] {
-  // RFC 8866 uses single spaces; tolerate runs of spaces/tabs from hand-written SDP.
+  // RFC 8866 uses single spaces (the fast path); tolerate runs of spaces/tabs from hand-written SDP.
+  const n = value.length;
+  if (n > 0 && value.charCodeAt(0) !== 32 && value.charCodeAt(n - 1) !== 32 && value.indexOf('\t') === -1 && value.indexOf('  ') === -1) return value.split(' ');
   return value.split(/[ \t]+/).filter((s) => s.length > 0);
 }
 

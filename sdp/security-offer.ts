@@ -4,6 +4,7 @@ import { fingerprints, setup } from './dtls.ts';
 import type { Fingerprint, SetupRole } from './dtls.ts';
 import { attributes, bundleGroups, connection, mid } from './attributes.ts';
 import type { MediaSection, SessionDescription } from './model.ts';
+import { ParsedDescription } from './parsed-model.ts';
 
 /**
  * What each offered m= section proposes for keying: the input to the crypto policy
@@ -109,9 +110,19 @@ function securityOffer(sdp: SessionDescription, m: MediaSection, dualOf: number 
  * (rtpengine #1489 calls it non-standard; RFC 5939 capability negotiation and RFC 8643 OSRTP
  * are the standard ways), but Poly/Polycom, pjsip and FreeSWITCH send it.
  */
-export function findDualPairs(sdp: SessionDescription): Map<number, number> {
-  const bundled = new Set(bundleGroups(sdp).flatMap((g) => g.mids));
+export function findDualPairs(sdp: SessionDescription): ReadonlyMap<number, number> {
+  // Both the policy (crypto-policy/sdp-bridge.ts) and negotiate() ask for the same offer.
+  const memo = ParsedDescription.memo(sdp);
+  if (memo?.dualPairs !== undefined) return memo.dualPairs;
+  const pairs = computeDualPairs(sdp);
+  if (memo !== undefined) memo.dualPairs = pairs;
+  return pairs;
+}
+
+function computeDualPairs(sdp: SessionDescription): ReadonlyMap<number, number> {
   const out = new Map<number, number>();
+  if (sdp.media.length < 2) return out; // a pair needs two m= sections
+  const bundled = new Set(bundleGroups(sdp).flatMap((g) => g.mids));
   const info = sdp.media.map((m) => ({
     m,
     t: classifyProto(m.mLine.proto).transport,

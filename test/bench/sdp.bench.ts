@@ -6,7 +6,12 @@
  *   - parse:            parseSdp only (lines kept raw, m=/o=/c= validated; typed views lazy)
  *   - parse+accessors:  parseSdp plus every typed view an answer needs (rtpmap, fmtp, rtcp-fb,
  *                       ICE, fingerprint, setup, a=crypto decoded, ssrc) - the fair comparison
- *   - parse+negotiate:  parseSdp plus the full RFC 3264 negotiation and answer text
+ *   - parse+negotiate:  parseSdp plus the full RFC 3264 negotiation and answer text, with a
+ *                       trivial keying decider (isolates the sdp/ offer/answer cost)
+ *   - parse+policy+answer: what the gateway runs for an incoming offer: parseSdp, the crypto
+ *                       policy (mediaOffersFromSdp + CryptoPolicy.negotiate under the default
+ *                       profile, fresh SDES key from the CSPRNG), sdp/ negotiate with the
+ *                       policy's decider, buildAnswer
  * Inputs: a Chrome audio+video offer and a Yealink SIP SDES offer (test/fixtures/sdp).
  */
 import { readFileSync } from 'node:fs';
@@ -29,7 +34,9 @@ import {
   setup,
   ssrcs,
 } from '../../sdp/index.ts';
-import type { LocalCapabilities, MediaSecurityOffer, KeyingDecision } from '../../sdp/index.ts';
+import type { Fingerprint, LocalCapabilities, MediaSecurityOffer, KeyingDecision } from '../../sdp/index.ts';
+import { createCryptoPolicy, keyingDeciderFor, mediaOffersFromSdp } from '../../crypto-policy/index.ts';
+import type { PeerContext } from '../../crypto-policy/index.ts';
 import { opsPerSecond } from './contract.ts';
 import type { Bench, BenchRow } from './contract.ts';
 
@@ -88,13 +95,29 @@ function parseAndNegotiate(text: string): void {
   sink += buildAnswer(n, { origin: { sessionId: '1', sessionVersion: '1' }, address: '203.0.113.5', port: () => 40000 }).length;
 }
 
+// The real policy: built-in profiles, default profile (AEAD_AES_256_GCM > AEAD_AES_128_GCM >
+// AES_CM_128_HMAC_SHA1_80), keys from node:crypto (the policy's default Rng).
+const POLICY = createCryptoPolicy();
+const PEER: PeerContext = { ip: '192.0.2.10', fromDomain: 'example.com', toDomain: 'example.net' };
+const LOCAL_FINGERPRINTS: readonly Fingerprint[] = [
+  { hash: 'sha-256', value: '6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08' },
+];
+
+function parsePolicyAnswer(text: string): void {
+  const sdp = parseSdp(text);
+  const policy = POLICY.negotiate(mediaOffersFromSdp(sdp), PEER);
+  if (policy.verdict !== 'accept') throw new Error('bench offer rejected by the policy');
+  const n = negotiate(sdp, CAPS, keyingDeciderFor(policy, LOCAL_FINGERPRINTS));
+  sink += buildAnswer(n, { origin: { sessionId: '1', sessionVersion: '1' }, address: '203.0.113.5', port: () => 40000 }).length;
+}
+
 function baseline(text: string): void {
   sink += sdpTransformParse(text).media.length;
 }
 
 export const bench: Bench = {
   name: 'sdp',
-  description: 'SDP parse (and parse+accessors, parse+negotiate) vs sdp-transform parse of the same text',
+  description: 'SDP parse (and parse+accessors, parse+negotiate, parse+policy+answer) vs sdp-transform parse of the same text',
   async run(): Promise<readonly BenchRow[]> {
     const inputs: readonly [string, string][] = [
       ['chrome-webrtc-offer', fixture('chrome-audio-video.offer.sdp')],
@@ -105,6 +128,7 @@ export const bench: Bench = {
       ['parse', parseOnly],
       ['parse+accessors', parseWithAccessors],
       ['parse+negotiate', parseAndNegotiate],
+      ['parse+policy+answer', parsePolicyAnswer],
     ];
     for (const [label, text] of inputs) {
       const bases: number[] = [];
