@@ -1,0 +1,120 @@
+/**
+ * Plain data the media plane is configured with and the events it reports. The call layer
+ * fills these from the negotiated SDP (sdp/, crypto-policy/); nothing here parses SDP.
+ */
+import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
+import type { MediaLegKind } from '../../metrics/media.ts';
+
+/**
+ * The direction attribute of the PEER's SDP for this m-line (RFC 3264 6.1, RFC 8866 6.7), as
+ * the endpoint declared it:
+ *   sendrecv  peer sends and receives: media timeout armed
+ *   sendonly  peer holds the call (it may send music on hold; we send it nothing): no timeout
+ *   recvonly  peer only receives: we send, it is not expected to send: no timeout
+ *   inactive  hold in both directions: nothing sent, no timeout
+ */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export function peerSends(d: MediaDirection): boolean {
+  return d === 'sendrecv' || d === 'sendonly';
+}
+
+export function peerReceives(d: MediaDirection): boolean {
+  return d === 'sendrecv' || d === 'recvonly';
+}
+
+/** One negotiated payload type (a=rtpmap, or the RFC 3551 static table). */
+export interface PayloadFormat {
+  readonly pt: number;
+  /** Encoding name as in a=rtpmap (case-insensitive): PCMU, PCMA, G722, opus, telephone-event, CN. */
+  readonly name: string;
+  readonly clockRate: number;
+  readonly channels?: number;
+}
+
+/** Where the peer said it receives (c= and m= port, a=rtcp or port + 1, RFC 3605). */
+export interface RemoteEndpoint {
+  readonly address: string;
+  readonly rtpPort: number;
+  /** Equal to rtpPort with rtcp-mux (RFC 5761). */
+  readonly rtcpPort: number;
+}
+
+/** Symmetric-RTP latching parameters (docs/media-latching.md). */
+export interface LatchingOptions {
+  /** 'symmetric' (default): latch per the documented rules; 'strict': only the SDP address. */
+  readonly mode?: 'symmetric' | 'strict';
+  /** Authenticated packets a new source must send before we move to it. Default 8. */
+  readonly relatchPackets?: number;
+  /** Silence of the current source required before moving. Default 500 ms. */
+  readonly relatchSilenceMs?: number;
+  /** Unprotect attempts per second spent on packets from other sources. Default 100. */
+  readonly probesPerSecond?: number;
+}
+
+export type MediaEvent =
+  | { readonly type: 'media-timeout'; readonly legId: string; readonly silentForMs: number }
+  | {
+      readonly type: 'source-latched';
+      readonly legId: string;
+      readonly proto: 'rtp' | 'rtcp';
+      /** 'first': first authenticated packet came from elsewhere than the SDP; 'moved': relatched. */
+      readonly how: 'first' | 'moved';
+      readonly address: string;
+      readonly port: number;
+    }
+  | { readonly type: 'dtmf'; readonly legId: string; readonly event: number; readonly end: boolean };
+
+/** What a leg hands to the room it is attached to. */
+export interface LegSink {
+  /**
+   * A decrypted, validated RTP packet. `packet` is the leg's receive buffer: valid only during
+   * the call; the sink may modify it in place (PT, and the rewriter's SSRC/seq/ts).
+   * `arrivedAt` is the performance.now() at socket handler entry (latency metric).
+   */
+  onRtp(leg: RoomLeg, packet: Buffer, view: RtpHeaderView, nowMs: number, arrivedAt: number): void;
+  /** PLI (RFC 4585 6.3.1) or FIR (RFC 5104 4.3.1) received for `mediaSsrc` (one of our SSRCs). */
+  onKeyFrameRequest(leg: RoomLeg, mediaSsrc: number): void;
+  /** Latching decisions (the room forwards them as MediaEvents). */
+  onLatched(leg: RoomLeg, proto: 'rtp' | 'rtcp', how: 'first' | 'moved', address: string, port: number): void;
+}
+
+/**
+ * A room participant's media as the room sees it. SDES SIP legs implement it (media-leg.ts);
+ * WebRTC and DTLS-SRTP legs are meant to implement the same five-odd methods.
+ */
+export interface RoomLeg {
+  readonly id: string;
+  readonly kind: MediaLegKind;
+  /** Our SSRC toward this leg (the outgoing stream after rewriting). */
+  readonly ssrc: number;
+  readonly direction: MediaDirection;
+  /** Negotiated payload types by number. */
+  format(pt: number): PayloadFormat | undefined;
+  /** The format we send audio with (first codec of the answer). */
+  readonly sendFormat: PayloadFormat;
+  /** telephone-event PT at the send codec's clock rate, or null if not negotiated. */
+  readonly telephoneEventPt: number | null;
+  attach(sink: LegSink | null): void;
+  /**
+   * Sends a plain RTP packet (PT already set for this leg): rewrites SSRC/seq/ts into this leg's
+   * outgoing stream, protects and sends. `view` was parsed from `packet` and holds the SOURCE
+   * SSRC/seq/ts. Returns false when the packet was dropped (counted).
+   */
+  sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean;
+  /** The source SSRC currently feeding this leg's outgoing stream, or null. */
+  currentSource(): number | null;
+  /** Asks the sender of `sourceSsrc` (a stream this leg receives) for a key frame (PLI). */
+  requestKeyFrame(sourceSsrc: number): void;
+  /** Whether this leg received RTP from `ssrc`. */
+  receivesFrom(ssrc: number): boolean;
+  /** Periodic work driven by the room's housekeeping timer: RTCP reports when due. */
+  housekeeping(nowMs: number, wallclockMs: number): void;
+  /**
+   * How long the leg has been silent, once, when its media timeout fires (no authenticated RTP
+   * for the configured time while the peer is sendrecv); null otherwise.
+   */
+  mediaTimeout(nowMs: number): number | null;
+  updateDirection(direction: MediaDirection, nowMs: number): void;
+  close(): Promise<void>;
+}
