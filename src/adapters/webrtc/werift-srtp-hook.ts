@@ -14,9 +14,21 @@
  *                        list the client also offered (SrtpContext.findMatchingSRTPProfile
  *                        iterates the local list) - so the gateway as server makes the policy
  *                        order win, as DESIGN.md requires. Adds 0x0008 (AEAD_AES_256_GCM).
- *   updateSrtpSession()  exports keying material for the negotiated profile with our key/salt
+ *   updateSrtpSession()  first checks that the peer proved possession of its certificate key
+ *                        (dtls-peer-proof.ts: werift verifies the fingerprint but never the
+ *                        CertificateVerify / ServerKeyExchange signature; fail closed: the
+ *                        transport goes 'failed', no keys); then exports keying material for the negotiated profile with our key/salt
  *                        lengths (RFC 5764 s4.2: client key, server key, client salt, server
  *                        salt) and installs CoreSrtpSession/CoreSrtcpSession.
+ *
+ * Two additions for the legs (src/adapters/webrtc/webrtc-guest-leg.ts, dtls-udp-leg.ts):
+ *   - per-transport profile lists (`setTransportSrtpProfiles`), consulted before the global
+ *     `profiles` option, so each leg can use the profile order of its own room/peer policy;
+ *   - the peer's use_srtp list as the DTLS server saw it (`offeredSrtpProfiles`), for
+ *     crypto-policy `dtlsNegotiated` (downgrade events, metrics). werift does not keep it, so
+ *     the static `SrtpContext.findMatchingSRTPProfile(remote, local)` (exported by werift's ESM
+ *     entry, called by the server's flight 2 with `local === dtls.options.srtpProfiles`, the
+ *     very array `start()` below assigns) is wrapped to remember `remote` keyed by `local`.
  *
  * No file of werift is modified, so no patch-package step; the coupling is to these two method
  * names and to `dtls.srtp.srtpProfile` / `dtls.extractSessionKeys()`, checked at install time
@@ -24,11 +36,14 @@
  * The CommonJS build of werift (require('werift')) is a separate copy of the class and is not
  * patched; this project is ESM-only.
  */
-import { RTCDtlsTransport } from 'werift';
+import { RTCDtlsTransport, SrtpContext } from 'werift';
 import { GatehouseError } from '../../core/errors.ts';
 import { createSrtpSession, srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
 import type { SrtpSessionConfig } from '../../core/srtp/index.ts';
+import { countHandshake } from '../../metrics/webrtc.ts';
 import { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
+import { verifyPeerPossession } from './dtls-peer-proof.ts';
+import type { DtlsSocketView } from './dtls-peer-proof.ts';
 
 /** RFC 7714 s14.2 / RFC 5764 s4.1.2 ids, in the DESIGN.md default order. */
 export const DEFAULT_DTLS_SRTP_PROFILES: readonly number[] = Object.freeze([0x0008, 0x0007, 0x0001]);
@@ -50,6 +65,8 @@ interface DtlsSocketLike {
 
 interface PatchableTransport {
   srtpProfiles: number[];
+  role: string;
+  setState?: (state: string) => void;
   dtls?: DtlsSocketLike;
   srtp: unknown;
   srtcp: unknown;
@@ -61,6 +78,38 @@ interface PatchableProto {
 }
 
 let installed: (() => void) | null = null;
+
+/** Per-transport use_srtp lists (setTransportSrtpProfiles). */
+const transportProfiles = new WeakMap<RTCDtlsTransport, readonly number[]>();
+/** The peer's use_srtp list, keyed by the local list array handed to werift's DTLS socket. */
+const peerLists = new WeakMap<object, readonly number[]>();
+
+/** Uses `ids` (policy order) for this transport instead of the hook's global `profiles`. Call before it starts. */
+export function setTransportSrtpProfiles(transport: RTCDtlsTransport, ids: readonly number[]): void {
+  transportProfiles.set(transport, ids);
+}
+
+/** The use_srtp list the DTLS client sent, when this transport was the DTLS server and the handshake got that far. */
+export function offeredSrtpProfiles(transport: RTCDtlsTransport): readonly number[] | undefined {
+  return peerUseSrtpList((transport as unknown as PatchableTransport).srtpProfiles);
+}
+
+/**
+ * The use_srtp list a DTLS client sent to a werift DtlsServer whose `srtpProfiles` option is
+ * `localList` (the same array object). Needs the hook installed (ensureCoreSrtp).
+ */
+export function peerUseSrtpList(localList: readonly number[]): readonly number[] | undefined {
+  return peerLists.get(localList);
+}
+
+interface PatchableSrtpContext {
+  findMatchingSRTPProfile(remote: number[], local: number[]): number | undefined;
+}
+
+/** Installs the hook with default options unless one is installed already (legs call this). */
+export function ensureCoreSrtp(): void {
+  if (installed === null) installCoreSrtp();
+}
 
 /** Supported, de-duplicated profile ids in the given order. */
 export function supportedProfiles(ids: readonly number[]): number[] {
@@ -81,8 +130,18 @@ export function installCoreSrtp(options: CoreSrtpHookOptions = {}): () => void {
   if (typeof originalStart !== 'function' || typeof originalUpdate !== 'function') {
     throw new GatehouseError('internal', 'WERIFT_HOOK_MISSING', 'werift RTCDtlsTransport has no start()/updateSrtpSession(): the SRTP hook needs updating for this werift version');
   }
-  const profilesFor = options.profiles ?? ((): readonly number[] => DEFAULT_DTLS_SRTP_PROFILES);
+  const globalProfiles = options.profiles ?? ((): readonly number[] => DEFAULT_DTLS_SRTP_PROFILES);
+  const profilesFor = (t: RTCDtlsTransport): readonly number[] => transportProfiles.get(t) ?? globalProfiles(t);
   const sessionExtra = options.session ?? {};
+  const ctx = SrtpContext as unknown as PatchableSrtpContext;
+  const originalMatch = ctx.findMatchingSRTPProfile;
+  if (typeof originalMatch !== 'function') {
+    throw new GatehouseError('internal', 'WERIFT_HOOK_MISSING', 'werift SrtpContext has no findMatchingSRTPProfile(): the SRTP hook needs updating for this werift version');
+  }
+  ctx.findMatchingSRTPProfile = function findMatchingSRTPProfile(remote: number[], local: number[]): number | undefined {
+    if (Array.isArray(remote) && Array.isArray(local)) peerLists.set(local, [...remote]);
+    return originalMatch.call(this, remote, local);
+  };
 
   proto.start = function start(this: PatchableTransport): Promise<void> {
     const ids = supportedProfiles(profilesFor(this as unknown as RTCDtlsTransport));
@@ -97,6 +156,13 @@ export function installCoreSrtp(options: CoreSrtpHookOptions = {}): () => void {
     const dtls = this.dtls;
     if (dtls === undefined || typeof dtls.extractSessionKeys !== 'function') {
       throw new GatehouseError('internal', 'WERIFT_HOOK_MISSING', 'werift DTLS socket has no extractSessionKeys()');
+    }
+    const role = this.role === 'client' ? 'client' : 'server';
+    const proof = verifyPeerPossession(dtls as unknown as DtlsSocketView, role);
+    if (proof !== null) {
+      countHandshake('webrtc', role, 'proof-failed');
+      this.setState?.('failed');
+      throw new GatehouseError('policy', 'DTLS_PROOF_FAILED', `the DTLS peer did not prove possession of its certificate key: ${proof}`, { sipStatus: 488 });
     }
     const profile = dtls.srtp.srtpProfile;
     const suite = profile === undefined ? undefined : srtpSuiteForDtlsProfile(profile);
@@ -113,6 +179,7 @@ export function installCoreSrtp(options: CoreSrtpHookOptions = {}): () => void {
   const uninstall = (): void => {
     proto.start = originalStart;
     proto.updateSrtpSession = originalUpdate;
+    ctx.findMatchingSRTPProfile = originalMatch;
     if (installed === uninstall) installed = null;
   };
   installed = uninstall;

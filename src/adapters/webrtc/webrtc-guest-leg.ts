@@ -1,0 +1,364 @@
+/**
+ * A browser guest's media as a RoomLeg: one werift RTCPeerConnection per guest (DESIGN.md
+ * "Media"), ICE-lite (RFC 8445 s2.5) on the configured media address and port range, answering
+ * a=setup:passive so the gateway is DTLS server and the policy's profile order wins (RFC 5764
+ * s4.1.1), SRTP by the project's core through werift-srtp-hook.ts (0x0008 AEAD_AES_256_GCM
+ * when the browser offers it; peer proof of possession checked there).
+ *
+ * Receive: werift decrypts (our core), parses and routes RTP to the audio transceiver's track;
+ * each packet is rewritten into the leg's receive buffer as a plain RTP packet without header
+ * extensions (the browser's mid/audio-level/abs-send-time ids mean nothing to other legs),
+ * parsed into the leg's RtpHeaderView and handed to the room. Receiver reports to the browser
+ * come from werift's RTCRtpReceiver.
+ * Send: the room's packet goes through our RtpStreamRewriter (SSRC = the a=ssrc of our answer,
+ * continuous seq/ts), is protected by the transport's core SRTP session and written to the ICE
+ * connection. werift's RTCRtpSender is bypassed on purpose: it overwrites every packet's PT with
+ * its one codec, which would break RFC 4733 telephone-event. Our sender reports (SR + SDES) are
+ * built by LegRtcp in housekeeping().
+ *
+ * Video: declined. The room media plane (RoomLeg) carries one audio stream per leg; video
+ * m-lines are answered with port 0 (werift answers port 0 for a kind with no local codec) and
+ * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
+ */
+import { randomInt } from 'node:crypto';
+import { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
+import { GatehouseError } from '../../core/errors.ts';
+import { writePli } from '../../core/rtp/rtcp-serialize.ts';
+import { RtpHeaderView, parseRtpHeaderInto, readU32, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
+import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
+import { srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
+import { countDrop, countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
+import type { MediaDropReason } from '../../metrics/media.ts';
+import { countHandshake, dtlsSrtpProfiles, webrtcVideoDeclined } from '../../metrics/webrtc.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { isTelephoneEvent } from '../media/audio-codec.ts';
+import { ViewCache } from '../media/buffers.ts';
+import { LegRtcp } from '../media/leg-rtcp.ts';
+import { peerReceives, peerSends } from '../media/media-types.ts';
+import type { LegSink, MediaDirection, PayloadFormat, RoomLeg } from '../media/media-types.ts';
+import type { PortRange } from '../media/port-allocator.ts';
+import { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
+import { answerAsDtlsServer } from './dtls-server-role.ts';
+import { declineVideo, guestPeerConfig, onlyAddress, serialized } from './guest-peer-config.ts';
+import type { GuestAudioCodec } from './guest-peer-config.ts';
+import { ensureCoreSrtp, offeredSrtpProfiles, setTransportSrtpProfiles } from './werift-srtp-hook.ts';
+
+export interface WebRtcGuestLegOptions {
+  readonly id: string;
+  readonly offerSdp: string;
+  /** IPv4/IPv6 literal the guest reaches us at (our only ICE host candidate). */
+  readonly mediaAddress: string;
+  /** UDP ports werift may bind for this guest (keep it apart from the SDES allocator's range). */
+  readonly portRange: PortRange;
+  /** use_srtp ids in policy order (crypto-policy DtlsSelection.useSrtpProfileIds). */
+  readonly dtlsProfiles: readonly number[];
+  /** Audio codecs we accept, preferred first. Default: opus/48000/2, PCMU, PCMA, telephone-event 48000 and 8000. */
+  readonly audioCodecs?: readonly GuestAudioCodec[];
+  readonly mediaTimeoutMs?: number;
+  readonly rtcpIntervalMs?: number;
+  /** Give up when ICE + DTLS have not connected after this long. Default 30 s. */
+  readonly connectTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface GuestNegotiation {
+  readonly suite: string;
+  readonly profile: number;
+  /** The browser's use_srtp list as we (DTLS server) received it. */
+  readonly peerProfiles: readonly number[] | undefined;
+}
+
+export interface WebRtcGuest {
+  readonly answerSdp: string;
+  readonly leg: WebRtcGuestLeg;
+  negotiated(): Promise<GuestNegotiation>;
+  /** Why video m-lines were declined, or null when the offer had none. */
+  readonly videoDeclined: string | null;
+}
+
+const RX_SIZE = 1500;
+const SILENT: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => SILENT };
+const PERF: Clock = { now: () => performance.now() };
+export const VIDEO_DECLINED_REASON = 'video declined: the room media plane relays one audio stream per leg (RoomLeg); guest video forwarding is not implemented';
+
+/** Answers a browser offer and returns the answer plus the leg. Throws GatehouseError 488 when no audio can be negotiated. */
+export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<WebRtcGuest> {
+  ensureCoreSrtp();
+  const log = (o.logger ?? SILENT).child({ legId: o.id });
+  const pc = new RTCPeerConnection(guestPeerConfig(o.mediaAddress, o.portRange, o.audioCodecs));
+  try {
+    // werift's port search (findPort, then bind) is not atomic: guests of this process take turns
+    const answerSdp = await serialized(async () => {
+      await pc.setRemoteDescription({ type: 'offer', sdp: o.offerSdp });
+      answerAsDtlsServer(pc);
+      for (const t of pc.dtlsTransports) setTransportSrtpProfiles(t, o.dtlsProfiles);
+      const audio = pc.getTransceivers().find((t) => t.kind === 'audio' && t.codecs.length > 0);
+      if (audio === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'the guest offer has no audio m-line with a codec we accept', { sipStatus: 488 });
+      audio.setDirection('sendrecv');
+      audio.sender.replaceTrack(new MediaStreamTrack({ kind: 'audio' }));
+      await pc.setLocalDescription(await pc.createAnswer());
+      await waitGathered(pc);
+      return onlyAddress(pc.localDescription?.sdp ?? '', o.mediaAddress);
+    });
+    const audio = pc.getTransceivers().find((t) => t.kind === 'audio' && t.codecs.length > 0);
+    if (audio === undefined) throw new GatehouseError('internal', 'WEBRTC_NO_AUDIO', 'audio transceiver vanished');
+    const videoDeclined = declineVideo(answerSdp) ? VIDEO_DECLINED_REASON : null;
+    const leg = new WebRtcGuestLeg(o, pc, audio, log);
+    if (videoDeclined !== null) {
+      webrtcVideoDeclined.inc();
+      log.info({ reason: videoDeclined }, 'guest video declined');
+    }
+    return { answerSdp, leg, negotiated: () => leg.negotiated(), videoDeclined };
+  } catch (err) {
+    await pc.close().catch(() => {});
+    throw err;
+  }
+}
+
+function waitGathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const sub = pc.iceGatheringStateChange.subscribe((s) => {
+      if (s === 'complete') {
+        sub.unSubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
+export class WebRtcGuestLeg implements RoomLeg {
+  readonly id: string;
+  readonly kind = 'webrtc' as const;
+  readonly ssrc: number;
+  readonly sendFormat: PayloadFormat;
+  readonly telephoneEventPt: number | null;
+  readonly rtcp: LegRtcp;
+  readonly mediaTimeoutMs: number;
+  private readonly kindIndex = legKindIndex('webrtc');
+  private readonly pc: RTCPeerConnection;
+  private readonly transceiver: RTCRtpTransceiver;
+  private readonly transport: RTCDtlsTransport;
+  private readonly formats: (PayloadFormat | undefined)[] = [];
+  private readonly rewriter: RtpStreamRewriter;
+  private readonly rx = new ViewCache(RX_SIZE);
+  private readonly view = new RtpHeaderView();
+  private readonly sources = new Set<number>();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly negotiation: Promise<GuestNegotiation>;
+  private srtp: CoreSrtpSession | null = null;
+  private srtcp: CoreSrtcpSession | null = null;
+  private sink: LegSink | null = null;
+  private dir: MediaDirection = 'sendrecv';
+  private armedAt: number;
+  private lastRtpAt = -Infinity;
+  private timeoutReported = false;
+  private closed = false;
+  failure: GatehouseError | null = null;
+  rtpIn = 0;
+  rtpOut = 0;
+  readonly drops = new Map<MediaDropReason, number>();
+
+  constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger) {
+    this.id = o.id;
+    this.pc = pc;
+    this.transceiver = transceiver;
+    this.transport = transceiver.dtlsTransport;
+    this.clock = o.clock ?? PERF;
+    this.log = log;
+    const formats = transceiver.codecs.map((c): PayloadFormat => ({ pt: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, ...(c.channels === undefined ? {} : { channels: c.channels }) }));
+    for (const f of formats) this.formats[f.pt] = f;
+    const send = formats.find((f) => !isTelephoneEvent(f) && f.name.toUpperCase() !== 'CN');
+    if (send === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'no audio codec negotiated with the guest', { sipStatus: 488 });
+    this.sendFormat = send;
+    this.telephoneEventPt = formats.find((f) => isTelephoneEvent(f) && f.clockRate === send.clockRate)?.pt ?? null;
+    this.ssrc = transceiver.sender.ssrc;
+    this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: send.clockRate, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff), markOnSwitch: true });
+    this.mediaTimeoutMs = o.mediaTimeoutMs ?? 30_000;
+    const now = this.clock.now();
+    this.armedAt = now;
+    this.rtcp = new LegRtcp(this.ssrc, send.clockRate, now, o.rtcpIntervalMs);
+    // werift creates the remote track while applying the offer, i.e. before this constructor
+    const seen = new Set<MediaStreamTrack>();
+    const listen = (track: MediaStreamTrack): void => {
+      if (seen.has(track)) return;
+      seen.add(track);
+      track.onReceiveRtp.subscribe((rtp) => this.onWeriftRtp(rtp));
+    };
+    for (const track of transceiver.receiver.tracks) listen(track);
+    transceiver.onTrack.subscribe(listen);
+    transceiver.sender.onRtcp.subscribe((p) => {
+      // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR on our stream: the room asks the source's sender
+      if (p.type === 206 && 'feedback' in p) this.sink?.onKeyFrameRequest(this, this.ssrc);
+    });
+    mediaLegsActive.inc({ kind: this.kind });
+    this.negotiation = this.watchConnection(o.connectTimeoutMs ?? 30_000);
+    this.negotiation.catch(() => {});
+  }
+
+  private watchConnection(timeoutMs: number): Promise<GuestNegotiation> {
+    return new Promise<GuestNegotiation>((resolve, reject) => {
+      const t = this.transport;
+      const fail = (reason: 'ice-failed' | 'timeout' | 'closed', message: string): void => {
+        clearTimeout(timer);
+        countHandshake('webrtc', 'server', reason);
+        this.failure = new GatehouseError('protocol', `WEBRTC_${reason.toUpperCase().replace('-', '_')}`, message, { sipStatus: 488 });
+        reject(this.failure);
+      };
+      const timer = setTimeout(() => fail('timeout', `guest ICE/DTLS did not connect within ${timeoutMs} ms`), timeoutMs);
+      timer.unref();
+      const check = (): void => {
+        if (t.state === 'connected' && t.srtp instanceof CoreSrtpSession && t.srtcp instanceof CoreSrtcpSession) {
+          clearTimeout(timer);
+          sub.unSubscribe();
+          this.srtp = t.srtp;
+          this.srtcp = t.srtcp;
+          const profile = t.dtls?.srtp.srtpProfile ?? 0;
+          const suite = srtpSuiteForDtlsProfile(profile)?.name ?? 'unknown';
+          countHandshake('webrtc', 'server', 'ok');
+          dtlsSrtpProfiles.inc({ kind: 'webrtc', suite });
+          this.log.info({ suite }, 'guest DTLS-SRTP connected');
+          resolve({ suite, profile, peerProfiles: offeredSrtpProfiles(t) });
+        } else if (t.state === 'failed' || t.state === 'closed') {
+          sub.unSubscribe();
+          fail(t.state === 'failed' ? 'ice-failed' : 'closed', `guest DTLS transport ${t.state} (fingerprint, proof of possession or handshake failure)`);
+        }
+      };
+      const sub = t.onStateChange.subscribe(check);
+      check();
+    });
+  }
+
+  negotiated(): Promise<GuestNegotiation> {
+    return this.negotiation;
+  }
+
+  get direction(): MediaDirection {
+    return this.dir;
+  }
+
+  format(pt: number): PayloadFormat | undefined {
+    return this.formats[pt];
+  }
+
+  attach(sink: LegSink | null): void {
+    this.sink = sink;
+  }
+
+  currentSource(): number | null {
+    return this.rewriter.currentSource;
+  }
+
+  receivesFrom(ssrc: number): boolean {
+    return this.sources.has(ssrc >>> 0);
+  }
+
+  private drop(reason: MediaDropReason): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    countDrop(reason);
+  }
+
+  /** A packet werift decrypted (with our core) and parsed: re-serialise it without extensions. */
+  private onWeriftRtp(rtp: RtpPacket): void {
+    if (this.closed) return;
+    const h = rtp.header;
+    const csrcs = h.csrc.length > 15 ? [] : h.csrc;
+    const len = 12 + 4 * csrcs.length + rtp.payload.length;
+    if (len > RX_SIZE) return this.drop('malformed-rtp');
+    const b = this.rx.buffer;
+    b[0] = 0x80 | csrcs.length;
+    b[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
+    writeU16(b, 2, h.sequenceNumber);
+    writeU32(b, 4, h.timestamp);
+    writeU32(b, 8, h.ssrc);
+    csrcs.forEach((c, i) => writeU32(b, 12 + 4 * i, c));
+    rtp.payload.copy(b, 12 + 4 * csrcs.length);
+    const packet = this.rx.view(len);
+    if (parseRtpHeaderInto(packet, this.view) !== null) return this.drop('malformed-rtp');
+    const fmt = this.formats[this.view.payloadType];
+    if (fmt === undefined) return this.drop('unknown-payload-type');
+    if (!peerSends(this.dir)) return this.drop('direction');
+    const now = this.clock.now();
+    this.lastRtpAt = now;
+    this.timeoutReported = false;
+    this.rtpIn++;
+    this.sources.add(this.view.ssrc);
+    countIn(this.kindIndex, false);
+    this.sink?.onRtp(this, packet, this.view, now, now);
+  }
+
+  sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
+    const srtp = this.srtp;
+    if (this.closed || srtp === null || !peerReceives(this.dir)) return false;
+    if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') {
+      this.drop('stale');
+      return false;
+    }
+    const r = srtp.outbound.protectRtp(packet);
+    if (!r.ok) {
+      this.drop(r.reason);
+      return false;
+    }
+    this.transmit(r.out);
+    this.rtpOut++;
+    countOut(this.kindIndex, false);
+    this.rtcp.onRtpSent(readU32(packet, 4), view.payloadLength, nowMs);
+    return true;
+  }
+
+  private transmit(datagram: Buffer): void {
+    // werift's ICE connection sends to the nominated pair; a new buffer per packet because it
+    // gives no completion callback to recycle one
+    this.transport.iceTransport.connection.send(datagram).catch(() => this.drop('send-failed'));
+  }
+
+  private sendRtcp(plain: Uint8Array): void {
+    const srtcp = this.srtcp;
+    if (this.closed || srtcp === null) return;
+    const r = srtcp.outbound.protectRtcp(plain);
+    if (!r.ok) return this.drop(r.reason);
+    this.transmit(r.out);
+    countOut(this.kindIndex, true);
+  }
+
+  requestKeyFrame(sourceSsrc: number): void {
+    const report = this.rtcp.buildReport(this.clock.now(), Date.now());
+    const out = new Uint8Array(report.length + 12);
+    out.set(report, 0);
+    writePli(out, report.length, this.ssrc, sourceSsrc);
+    this.sendRtcp(out);
+  }
+
+  housekeeping(nowMs: number, wallclockMs: number): void {
+    if (!this.closed && this.srtcp !== null && this.rtcp.due(nowMs)) this.sendRtcp(this.rtcp.buildReport(nowMs, wallclockMs));
+  }
+
+  mediaTimeout(nowMs: number): number | null {
+    if (this.mediaTimeoutMs <= 0 || this.dir !== 'sendrecv' || this.timeoutReported || this.closed) return null;
+    const silent = nowMs - Math.max(this.lastRtpAt, this.armedAt);
+    if (silent < this.mediaTimeoutMs) return null;
+    this.timeoutReported = true;
+    return silent;
+  }
+
+  updateDirection(direction: MediaDirection, nowMs: number): void {
+    if (direction === 'sendrecv' && this.dir !== 'sendrecv') {
+      this.armedAt = nowMs;
+      this.timeoutReported = false;
+    }
+    this.dir = direction;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink = null;
+    mediaLegsActive.dec({ kind: this.kind });
+    flushMediaMetrics();
+    await this.pc.close().catch(() => {});
+  }
+}
