@@ -1,19 +1,25 @@
 # syntax=docker/dockerfile:1
 # Gatehouse runtime image: Node 24 LTS slim, production dependencies only, non-root user.
-# Gatehouse runs its TypeScript sources with Node's built-in type stripping (no build step), so
-# the "build" stage only resolves production dependencies from the lockfile.
+# Gatehouse runs its TypeScript sources with Node's built-in type stripping; the build stage only
+# bundles the browser join client and resolves production dependencies from the lockfile.
 
-FROM node:24-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY src ./src
+COPY sdp ./sdp
+COPY crypto-policy ./crypto-policy
+# npm ci runs `prepare`, which bundles the browser join client into dist/web (esbuild, SIP.js);
+# then drop the dev dependencies used only for that
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 RUN groupadd --system gatehouse \
  && useradd --system --gid gatehouse --home-dir /app --shell /usr/sbin/nologin gatehouse
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/web ./dist/web
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
@@ -24,7 +30,7 @@ USER gatehouse
 # SIP (UDP/TCP 5060, TLS 5061, WSS 5063), RTP range per media.port_min/port_max. The admin
 # listener stays on loopback: the health check runs inside the container and follows
 # GATEHOUSE_ADMIN_LISTEN if you move it (set it by env, not only in the file, for the check).
-EXPOSE 5060/udp 5060/tcp 5061/tcp 5063/tcp
+EXPOSE 5060/udp 5060/tcp 5061/tcp 5063/tcp 8443/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://'+(process.env.GATEHOUSE_ADMIN_LISTEN||'127.0.0.1:8088')+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM

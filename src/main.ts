@@ -13,6 +13,7 @@ import { readinessGauge } from './metrics/admin.ts';
 import { collectProcessMetrics, registry } from './metrics/registry.ts';
 import type { Service } from './ports/service.ts';
 import { EXIT } from './cli/exit-codes.ts';
+import { startCallServices } from './compose.ts';
 
 export interface RunningGateway {
   readonly adminUrl: string;
@@ -35,13 +36,20 @@ export async function startGateway(effective: EffectiveConfig, options: StartOpt
   readinessGauge.set(0);
   collectProcessMetrics();
 
-  const services: Service[] = [];
+  let services: Service[] = [];
   let admin: AdminServer;
   try {
     admin = await startAdminServer({ listen: hostPortOf(config.admin.listen), readiness, registry, logger });
   } catch (err) {
     logger.fatal({ err, listen: config.admin.listen }, 'cannot start the admin listener');
     throw new StartupError(`admin.listen ${config.admin.listen}: ${(err as Error).message}`);
+  }
+  try {
+    services = await startCallServices(effective, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start the SIP engine, media or state store');
+    await admin.close();
+    throw new StartupError(describeStartupError(err, config));
   }
 
   let resolveStopped: (code: number) => void = () => undefined;
@@ -53,7 +61,8 @@ export async function startGateway(effective: EffectiveConfig, options: StartOpt
     stopping = true;
     readiness.advance('stopped');
     readinessGauge.set(0);
-    await Promise.allSettled(services.map((s) => s.close()));
+    // in order: calls (BYE to every peer) before the SIP engine that carries the BYEs
+    for (const s of services) await s.close().catch((err: unknown) => logger.error({ err, service: s.name }, 'close failed'));
     await admin.close();
     logger.info({ code }, 'gatehouse stopped');
     resolveStopped(code);
@@ -86,6 +95,16 @@ export async function startGateway(effective: EffectiveConfig, options: StartOpt
   );
 
   return gw;
+}
+
+function describeStartupError(err: unknown, config: EffectiveConfig['config']): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+    const where = `${e.address ?? '?'}:${e.port ?? '?'}`;
+    const keys = (['udp', 'tcp', 'tls', 'ws', 'wss'] as const).filter((t) => config.sip[t].enabled && config.sip[t].listen.endsWith(`:${e.port ?? ''}`)).map((t) => `sip.${t}.listen`);
+    return `${keys.join(', ') || 'a listener'} ${where}: ${e.code} (${e.message})`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Something the process could not bind or open at start; exits with EXIT.startup. */

@@ -12,6 +12,7 @@ const TOOLS: ReadonlyArray<{ readonly what: string; readonly found: () => boolea
   { what: 'redis-server', found: () => onPath('redis-server'), pkg: 'redis-server' },
   { what: 'openssl', found: () => onPath('openssl'), pkg: 'openssl' },
   { what: 'cc', found: () => onPath('cc'), pkg: 'build-essential' },
+  { what: 'chromium', found: () => existsSync('/usr/bin/chromium'), pkg: 'chromium' },
   { what: 'libsrtp2 headers', found: () => existsSync('/usr/include/srtp2/srtp.h'), pkg: 'libsrtp2-dev' },
 ];
 

@@ -6,8 +6,9 @@
  * StateStore as plain data. A BYE, a transport loss or a media timeout removes the leg; the
  * last one out ends the room.
  */
-import { buildAnswer } from '../../sdp/index.ts';
-import type { CryptoPolicy } from '../../crypto-policy/index.ts';
+import { buildAnswer, type Fingerprint, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
+import { dtlsNegotiated, type CryptoPolicy, type MediaDecision, type PeerContext } from '../../crypto-policy/index.ts';
+import { dtlsLegPlan, type DtlsLegPlan } from './dtls-leg-plan.ts';
 import type { CallLeg, CallRecord } from '../core/call/call-record.ts';
 import type { DialogSnapshot } from '../core/call/dialog-snapshot.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -21,10 +22,30 @@ import { resolveRoom, type ResolvedRoom, type RoomDirectoryConfig } from './room
 import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
 import { answerHoldReinvite } from './reinvite.ts';
 
+/** What kind of media leg to open for an accepted audio m-line. */
+export type LegRequest =
+  | { readonly kind: 'sdes'; readonly plan: SdesLegPlan }
+  /** DTLS-SRTP over plain UDP (SIP endpoints without ICE) */
+  | { readonly kind: 'dtls-udp'; readonly plan: DtlsLegPlan }
+  /** browser guest: ICE-lite + DTLS-SRTP; the leg writes its own answer */
+  | { readonly kind: 'webrtc'; readonly plan: DtlsLegPlan; readonly offerSdp: string };
+
+export interface OpenedLeg {
+  /** Our RTP port for the answer (null when the leg wrote the answer itself). */
+  readonly localPort: number | null;
+  /** The complete answer, for legs that produce their own (WebRTC). */
+  readonly answerSdp: string | null;
+  readonly leg: MediaLegHandle;
+  /** DTLS legs: resolves when keyed, with the suite and the client's use_srtp list. */
+  readonly keyed: Promise<{ readonly suite: string; readonly peerProfiles: readonly number[] | undefined }> | null;
+}
+
 /** The media plane as the call layer sees it (src/adapters/media implements it in main.ts). */
 export interface MediaPlane {
-  /** Binds sockets and starts an SDES leg; returns our RTP port and a handle. */
-  openSdesLeg(id: string, plan: SdesLegPlan): Promise<{ readonly localPort: number; readonly leg: MediaLegHandle }>;
+  /** Our DTLS certificate fingerprint for a=fingerprint. */
+  localFingerprint(): Promise<Fingerprint>;
+  /** Binds sockets and starts a leg of the requested kind. */
+  openLeg(id: string, request: LegRequest): Promise<OpenedLeg>;
   /** Adds the leg to the room's mix/relay (creating the room's media on first use); throws
    * a GatehouseError with a sipStatus when the room cannot serve it. */
   join(roomId: string, leg: MediaLegHandle): void;
@@ -55,9 +76,10 @@ interface LiveCall {
   readonly callId: string;
   readonly room: ResolvedRoom;
   readonly leg: MediaLegHandle;
-  readonly plan: SdesLegPlan;
-  readonly tag: number;
-  readonly remoteKeySalt: Uint8Array;
+  readonly plan: SdesLegPlan | DtlsLegPlan;
+  readonly keying: LegRequest['kind'];
+  /** SDES legs: the accepted offer line, to recognise an unchanged key in a re-INVITE. */
+  readonly sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array } | null;
   answerSdp: string;
   version: number;
 }
@@ -124,26 +146,27 @@ export class CallService implements Service {
       sdp: inv.sdp,
       peer,
       ...(room.profile === undefined ? {} : { profile: room.profile }),
-      localFingerprints: [],
-      supportedKeying: { sdes: true, dtls: false },
+      localFingerprints: [await this.#deps.media.localFingerprint()],
+      supportedKeying: { sdes: true, dtls: true },
     });
     if (!outcome.ok) return this.#reject(inv, outcome.status, outcome.reason, outcome.code, outcome.warning, outcome.policy?.profile);
-    const audio = outcome.plan.media.find((m) => m.verdict === 'accept' && m.kind === 'audio' && m.keying?.kind === 'sdes');
+    const audio = outcome.plan.media.find((m) => m.verdict === 'accept' && m.kind === 'audio' && (m.keying?.kind === 'sdes' || m.keying?.kind === 'dtls'));
     const decision = audio && outcome.policy.media.find((d) => d.index === audio.index);
     if (!audio || !decision) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_AUDIO', '399 gatehouse "no acceptable SRTP audio stream offered"');
-    const legPlan = sdesLegPlan(outcome.offer, audio, decision);
+    const request = legRequest(outcome.offer, audio, decision, inv.sdp);
     const legId = `${inv.callId}:${audio.index}`;
-    const opened = await this.#deps.media.openSdesLeg(legId, legPlan);
-    const answerSdp = buildAnswer(outcome.plan, {
-      origin: { username: 'gatehouse', sessionId: String(this.#deps.wallclock()), sessionVersion: '1' },
-      address: this.#deps.mediaAddress,
-      port: (p) => (p.index === audio.index ? opened.localPort : 0),
-      ptime: 20,
-    });
+    const opened = await this.#deps.media.openLeg(legId, request);
+    const answerSdp =
+      opened.answerSdp ??
+      buildAnswer(outcome.plan, {
+        origin: { username: 'gatehouse', sessionId: String(this.#deps.wallclock()), sessionVersion: '1' },
+        address: this.#deps.mediaAddress,
+        port: (p) => (p.index === audio.index ? (opened.localPort ?? 0) : 0),
+        ptime: 20,
+      });
     const sel = decision.sdes;
-    const remoteKeySalt = sel?.remote.keys[0]?.keySalt;
-    if (!sel || !remoteKeySalt) throw new Error('SDES decision without the peer key');
-    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: legPlan, tag: sel.tag, remoteKeySalt, answerSdp, version: 1 };
+    const sdes = sel && request.kind === 'sdes' ? { tag: sel.tag, remoteKeySalt: sel.remote.keys[0]?.keySalt ?? new Uint8Array() } : null;
+    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: request.plan, sdes, answerSdp, version: 1, keying: request.kind };
     try {
       // throws when the room cannot serve this leg (e.g. Opus into a mix: 488), before we answer
       this.#deps.media.join(room.id, opened.leg);
@@ -158,16 +181,38 @@ export class CallService implements Service {
     for (const d of outcome.policy.downgrades) log.info({ audit: d }, 'SRTP negotiated below the profile first choice');
     callsAnsweredTotal.inc({ transport: inv.source.transport });
     callsActive.set(this.#calls.size);
-    log.info({ room: room.id, suite: legPlan.suite, profile: outcome.policy.profile, dialogId: inv.dialogId }, 'call joined room');
-    await this.#persist(call, inv, legPlan, opened.localPort);
+    log.info({ room: room.id, keying: request.kind, suite: request.kind === 'sdes' ? request.plan.suite : 'DTLS handshake pending', profile: outcome.policy.profile, dialogId: inv.dialogId }, 'call joined room');
+    await this.#persist(call, inv, opened.localPort);
+    if (opened.keyed) this.#watchDtls(call, opened.keyed, outcome.policy.profile, peer, audio.index, log);
+  }
+
+  /** DTLS legs learn their suite in the handshake: audit it like SDES, hang up if it fails. */
+  #watchDtls(call: LiveCall, keyed: NonNullable<OpenedLeg['keyed']>, profileName: string, peer: PeerContext, index: number, log: Logger): void {
+    keyed.then(
+      (k) => {
+        const profile = this.#deps.policy.findProfile(profileName);
+        const n = profile.ok && k.peerProfiles ? dtlsNegotiated(profile.profile, k.peerProfiles, peer, { index, kind: 'audio' }) : null;
+        if (n?.metric) srtpNegotiationsTotal.inc({ ...n.metric });
+        if (n?.downgrade) log.info({ audit: n.downgrade }, 'SRTP negotiated below the profile first choice');
+        log.info({ room: call.room.id, suite: k.suite, keying: call.keying }, 'DTLS-SRTP keyed');
+      },
+      (err: unknown) => {
+        log.warn({ err, room: call.room.id }, 'DTLS-SRTP failed; ending the call');
+        void this.hangUp(call.dialogId, 'dtls-failed');
+      },
+    );
   }
 
   async #onRequest(req: IncomingDialogRequest): Promise<void> {
     const call = this.#calls.get(req.dialogId);
     if (!call) return this.#deps.backend.reject(req.requestId, 481, 'Call/Transaction Does Not Exist');
     if (req.method !== 'INVITE' && req.method !== 'UPDATE') return this.#deps.backend.answer(req.requestId);
+    if (call.sdes === null) {
+      // DTLS/WebRTC re-offers (ICE restart, new fingerprint) need a new handshake: not yet
+      return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on a DTLS-SRTP call is not supported yet"');
+    }
     const r = answerHoldReinvite(
-      { previousAnswer: call.answerSdp, version: call.version + 1, tag: call.tag, remoteKeySalt: call.remoteKeySalt, remoteAddress: call.plan.remote.address, remotePort: call.plan.remote.rtpPort },
+      { previousAnswer: call.answerSdp, version: call.version + 1, tag: call.sdes.tag, remoteKeySalt: call.sdes.remoteKeySalt, remoteAddress: call.plan.remote.address, remotePort: call.plan.remote.rtpPort },
       req.body,
     );
     if (!r.ok) return this.#deps.backend.reject(req.requestId, r.status, r.reason, r.warning);
@@ -195,19 +240,22 @@ export class CallService implements Service {
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, left <= 0 ? 'call left room; room ended' : 'call left room');
   }
 
-  async #persist(call: LiveCall, inv: IncomingInvite, plan: SdesLegPlan, localPort: number): Promise<void> {
+  async #persist(call: LiveCall, inv: IncomingInvite, localPort: number | null): Promise<void> {
     const now = this.#deps.wallclock();
+    const plan = call.plan;
+    const port = localPort ?? 0;
     const leg: CallLeg = {
       legId: call.leg.id,
-      kind: 'sip',
+      kind: call.keying === 'webrtc' ? 'webrtc' : 'sip',
       // the embedded backend's export is JSON-safe plain data (signalling-backend.ts)
       dialog: this.#deps.backend.exportDialog(inv.dialogId) as DialogSnapshot,
       localSdp: call.answerSdp,
       remoteSdp: inv.sdp,
-      srtp: { suite: plan.suite, keyExchange: 'sdes', local: plan.localKey, remote: plan.remoteKey },
+      // DTLS legs: keys come from the handshake; a new owner runs a new one (DESIGN.md takeover)
+      srtp: 'suite' in plan ? { suite: plan.suite, keyExchange: 'sdes', local: plan.localKey, remote: plan.remoteKey } : null,
       dtls: null,
       media: {
-        local: { address: this.#deps.mediaAddress, port: localPort, rtcpPort: plan.rtcpMux ? null : localPort + 1 },
+        local: { address: this.#deps.mediaAddress, port, rtcpPort: plan.rtcpMux ? null : port + 1 },
         remote: { address: plan.remote.address, port: plan.remote.rtpPort, rtcpPort: plan.rtcpMux ? null : plan.remote.rtcpPort },
         rtcpMux: plan.rtcpMux,
       },
@@ -230,6 +278,12 @@ export class CallService implements Service {
     callsRejectedTotal.inc({ status: String(status), code: e.code ?? 'INTERNAL' });
     void this.#deps.backend.reject(inv.requestId, status, status === 503 ? 'Service Unavailable' : 'Server Internal Error').catch(() => undefined);
   }
+}
+
+function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision: MediaDecision, offerSdp: string): LegRequest {
+  if (audio.keying?.kind === 'sdes') return { kind: 'sdes', plan: sdesLegPlan(offer, audio, decision) };
+  const plan = dtlsLegPlan(offer, audio, decision);
+  return plan.ice ? { kind: 'webrtc', plan, offerSdp } : { kind: 'dtls-udp', plan };
 }
 
 function domains(inv: IncomingInvite): { fromDomain?: string; toDomain?: string } {

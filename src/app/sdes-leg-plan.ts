@@ -5,19 +5,15 @@
  * Pure; holds key material, so never log its result.
  */
 import type { MediaDecision } from '../../crypto-policy/index.ts';
-import { connection, direction, rtcp, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
+import type { MediaAnswerPlan, SessionDescription } from '../../sdp/index.ts';
+import { mediaEndpoint, type MediaEndpoint } from './media-endpoint.ts';
 import { srtpSuite, type SrtpMasterKeyConfig, type SrtpSuiteName } from '../core/srtp/index.ts';
 import { GatehouseError } from '../core/errors.ts';
 
-export interface SdesLegPlan {
-  readonly mediaIndex: number;
+export interface SdesLegPlan extends MediaEndpoint {
   readonly suite: SrtpSuiteName;
   readonly localKey: SrtpMasterKeyConfig;
   readonly remoteKey: SrtpMasterKeyConfig;
-  readonly remote: { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number };
-  readonly formats: ReadonlyArray<{ readonly pt: number; readonly name: string; readonly clockRate: number; readonly channels?: number }>;
-  readonly rtcpMux: boolean;
-  readonly peerDirection: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 }
 
 function split(keySalt: Uint8Array, keyLength: number, what: string): { masterKey: Uint8Array; masterSalt: Uint8Array } {
@@ -50,17 +46,12 @@ export function sdesLegPlan(offer: SessionDescription, plan: MediaAnswerPlan, de
   const suite = srtpSuite(sel.suite.name);
   const remoteParam = sel.remote.keys[0];
   if (remoteParam === undefined) throw new GatehouseError('protocol', 'SDES_NO_KEY', 'the chosen a=crypto line has no key', { sipStatus: 488 });
-  const c = connection(offer, section);
-  if (c === undefined) throw new GatehouseError('protocol', 'SDP_NO_CONNECTION', `m-line ${plan.index} has no c= address`, { sipStatus: 400 });
-  const rtpPort = section.mLine.port;
-  const rtcpAttr = rtcp(section);
-  const rtcpPort = plan.rtcpMux ? rtpPort : (rtcpAttr?.port ?? rtpPort + 1);
   const localLifetime = lifetimeOf(sel.local.lifetime);
   const remoteLifetime = lifetimeOf(remoteParam.lifetime);
   const localMki = mkiBytes(sel.local.mki);
   const remoteMki = mkiBytes(remoteParam.mki);
   return {
-    mediaIndex: plan.index,
+    ...mediaEndpoint(offer, plan),
     suite: suite.name,
     localKey: {
       ...split(sel.local.keySalt, suite.keyLength, 'our'),
@@ -72,9 +63,5 @@ export function sdesLegPlan(offer: SessionDescription, plan: MediaAnswerPlan, de
       ...(remoteLifetime === undefined ? {} : { lifetime: remoteLifetime }),
       ...(remoteMki === undefined ? {} : { mki: remoteMki }),
     },
-    remote: { address: c.address, rtpPort, rtcpPort },
-    formats: plan.codecs.map((k) => ({ pt: k.payloadType, name: k.name, clockRate: k.clockRate, ...(k.channels > 1 ? { channels: k.channels } : {}) })),
-    rtcpMux: plan.rtcpMux,
-    peerDirection: direction(offer, section),
   };
 }

@@ -25,6 +25,11 @@ export const START_FLAGS: readonly FlagSpec[] = [
   { flag: '--sip-ws <host:port>', description: 'SIP over WebSocket listen address (enables WS)', map: listen('ws') },
   { flag: '--sip-wss <host:port>', description: 'SIP over secure WebSocket listen address (enables WSS)', map: listen('wss') },
   {
+    flag: '--web <host:port>',
+    description: 'HTTPS join page for browser guests at /join/ROOM (enables web; needs --sip-wss)',
+    map: (t) => ({ values: [['web.listen', t], ['web.enabled', true]] }),
+  },
+  {
     flag: '--public-address <addr>',
     description: 'address advertised to peers in SIP headers and SDP (behind NAT)',
     map: (t) => ({ values: [['sip.public_address', t], ['media.public_address', t]] }),

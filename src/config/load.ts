@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { configSchema, type GatehouseConfig } from './schema.ts';
+import { checkedConfigSchema, configSchema, type GatehouseConfig } from './schema.ts';
 import { envNameFor, objectKeysAt, schemaLeaves, type LeafKind } from './schema-leaves.ts';
 import { mergeRaw, setPath, sourcesOf, type Layer, type Raw } from './overlay.ts';
 import { describeIssue } from './issues.ts';
@@ -44,7 +44,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   // an unreadable file would make every key look missing: report it alone
   if (fileProblems.length > 0) return { ok: false, problems: [...fileProblems, ...problems] };
 
-  const parsed = configSchema.safeParse(raw);
+  const parsed = checkedConfigSchema.safeParse(raw);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, sources, (path) => objectKeysAt(configSchema, path))));
   }

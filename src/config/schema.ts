@@ -40,7 +40,7 @@ function transport(defaults: { enabled: boolean; listen: string }) {
     .prefault({});
 }
 
-function tlsTransport(defaults: { enabled: boolean; listen: string }) {
+function tlsTransport(defaults: { enabled: boolean; listen: string; requireCert: boolean }) {
   return z
     .strictObject({
       enabled: z.boolean().default(defaults.enabled),
@@ -51,7 +51,12 @@ function tlsTransport(defaults: { enabled: boolean; listen: string }) {
     })
     .prefault({})
     .superRefine((t, ctx) => {
-      if (!t.enabled) return;
+      if (t.cert_file !== undefined && t.key_file === undefined && t.key_env === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required (or key_env) with cert_file' });
+      }
+      // WSS may run on a generated development certificate (a warning is logged); SIP TLS
+      // trunks authenticate the gateway by its certificate, so TLS never does
+      if (!t.enabled || !defaults.requireCert) return;
       if (t.cert_file === undefined) ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'required when this TLS listener is enabled' });
       if (t.key_file === undefined && t.key_env === undefined) {
         ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required (or key_env) when this TLS listener is enabled' });
@@ -78,9 +83,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       udp: transport({ enabled: true, listen: '127.0.0.1:5060' }),
       tcp: transport({ enabled: true, listen: '127.0.0.1:5060' }),
-      tls: tlsTransport({ enabled: false, listen: '127.0.0.1:5061' }),
+      tls: tlsTransport({ enabled: false, listen: '127.0.0.1:5061', requireCert: true }),
       ws: transport({ enabled: false, listen: '127.0.0.1:5062' }),
-      wss: tlsTransport({ enabled: false, listen: '127.0.0.1:5063' }),
+      wss: tlsTransport({ enabled: false, listen: '127.0.0.1:5063', requireCert: false }),
       /** Address put in Via/Contact/Record-Route when behind NAT; defaults to the listen host. */
       public_address: z.string().min(1).optional(),
     })
@@ -93,11 +98,20 @@ export const configSchema = z.strictObject({
       public_address: z.string().min(1).optional(),
       port_min: port.default(40000),
       port_max: port.default(49999),
+      /** UDP ports for browser guests (ICE-lite peers bind these themselves); apart from the above. */
+      webrtc_port_min: port.default(50000),
+      webrtc_port_max: port.default(50999),
     })
     .prefault({})
     .superRefine((m, ctx) => {
       if (m.port_min > m.port_max) {
         ctx.addIssue({ code: 'custom', path: ['port_min'], message: `must be <= media.port_max (${m.port_max})` });
+      }
+      if (m.webrtc_port_min > m.webrtc_port_max) {
+        ctx.addIssue({ code: 'custom', path: ['webrtc_port_min'], message: `must be <= media.webrtc_port_max (${m.webrtc_port_max})` });
+      }
+      if (m.webrtc_port_min <= m.port_max && m.port_min <= m.webrtc_port_max) {
+        ctx.addIssue({ code: 'custom', path: ['webrtc_port_min'], message: `the WebRTC range ${m.webrtc_port_min}-${m.webrtc_port_max} overlaps media.port_min-port_max ${m.port_min}-${m.port_max}` });
       }
       if (m.port_min % 2 !== 0) {
         ctx.addIssue({ code: 'custom', path: ['port_min'], message: 'must be even (RTP uses even ports, RFC 3550 11)' });
@@ -159,6 +173,20 @@ export const configSchema = z.strictObject({
       overrides: z.array(z.unknown()).default([]),
     })
     .prefault({}),
+  web: z
+    .strictObject({
+      /** HTTPS join page for browser guests (`/join/ROOM`); needs sip.wss. */
+      enabled: z.boolean().default(false),
+      listen: hostPort.default('127.0.0.1:8443'),
+      /** PEM certificate; absent: the WSS certificate, or a generated development one. */
+      cert_file: z.string().min(1).optional(),
+      ...secretRef('key'),
+      /** WSS URL browsers use; default wss://<sip.public_address or wss host>:<wss port>. */
+      wss_url: z.string().url().optional(),
+      /** Host part of sip:ROOM@host the page dials; default the WSS URL's host. */
+      sip_domain: z.string().min(1).optional(),
+    })
+    .prefault({}),
   rooms: roomsSchema,
   drain: z
     .strictObject({
@@ -169,6 +197,16 @@ export const configSchema = z.strictObject({
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;
+
+/** Cross-section rules the per-section schemas cannot see. */
+export const checkedConfigSchema = configSchema.superRefine((c, ctx) => {
+  if (c.web.enabled && !c.sip.wss.enabled) {
+    ctx.addIssue({ code: 'custom', path: ['web', 'enabled'], message: 'the join page needs sip.wss.enabled: browsers call over WSS' });
+  }
+  if (c.web.cert_file !== undefined && c.web.key_file === undefined && c.web.key_env === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['web', 'key_file'], message: 'required (or key_env) with cert_file' });
+  }
+});
 
 function checkStateUrl(url: string): string | null {
   let u: URL;

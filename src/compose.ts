@@ -1,0 +1,128 @@
+/**
+ * Part of the composition root (DESIGN.md: only main.ts and this file construct adapters):
+ * the state store, the embedded SIP engine, the media plane and the call service, wired from
+ * the effective configuration. Returned as Services in the order they must be closed.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { MemoryStateStore } from './adapters/state/memory-state-store.ts';
+import { openRedisStateStore } from './adapters/state/redis-state-store.ts';
+import { startSipEngine } from './adapters/sip-net/start.ts';
+import type { ListenConfig } from './adapters/sip-net/transport-set.ts';
+import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
+import { RoomMediaPlane } from './adapters/media/media-plane.ts';
+import { CallService } from './app/call-service.ts';
+import { createDevCertificate } from './adapters/http/dev-certificate.ts';
+import { startJoinServer } from './adapters/http/join-server.ts';
+import { hostPortOf } from './config/host-port.ts';
+import type { EffectiveConfig } from './config/effective.ts';
+import type { Logger } from './ports/logger.ts';
+import type { Service } from './ports/service.ts';
+import type { StateStore } from './ports/state-store.ts';
+
+const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
+
+export async function startCallServices(effective: EffectiveConfig, logger: Logger): Promise<Service[]> {
+  const { config, secrets } = effective;
+  const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const services: Service[] = [];
+
+  const keyring = effective.keyring;
+  if (config.state.store === 'redis' && (keyring === null || config.state.url === undefined)) {
+    throw new Error('state.store redis needs state.url and state.kek'); // the schema already refuses this
+  }
+  const store: StateStore & { close?: () => Promise<void> } =
+    config.state.store === 'redis' && keyring !== null
+      ? await openRedisStateStore({
+          url: config.state.url ?? '',
+          keyring,
+          ...(config.state.username === undefined ? {} : { username: config.state.username }),
+          ...(secrets.get('state.password') === undefined ? {} : { password: secrets.get('state.password') as string }),
+          clientName: `gatehouse-${instanceId}`,
+          logger,
+        })
+      : new MemoryStateStore({ clock: { now: () => Date.now() }, ...(effective.keyring ? { keyring: effective.keyring } : {}) });
+
+  const listen: ListenConfig[] = TRANSPORTS.filter((t) => config.sip[t].enabled).map((t) => {
+    const hp = hostPortOf(config.sip[t].listen);
+    return { transport: t, host: hp.host, port: hp.port, ...(config.sip.public_address ? { advertise: config.sip.public_address } : {}) };
+  });
+  const serverTls = await serverCertificate(effective, logger);
+  const sip = await startSipEngine({ listen, ...(serverTls ? { tls: { cert: serverTls.cert, key: serverTls.key, minVersion: 'TLSv1.2' as const } } : {}) }, { logger });
+  services.push({
+    name: 'sip',
+    listening: sip.addresses.map((a) => `sip ${a.transport} ${a.local.family === 'IPv6' ? `[${a.local.address}]` : a.local.address}:${a.local.port}`),
+    stopAccepting: async () => undefined, // the call service answers 503 while draining
+    activeCount: () => 0,
+    close: async () => {
+      await sip.stop();
+      await store.close?.();
+    },
+  });
+
+  if (config.web.enabled) {
+    const wss = sip.addresses.find((a) => a.transport === 'wss');
+    const wssHost = config.sip.public_address ?? wss?.local.address ?? '127.0.0.1';
+    const wssUrl = config.web.wss_url ?? `wss://${wssHost.includes(':') ? `[${wssHost}]` : wssHost}:${wss?.local.port ?? 0}`;
+    const webKey = secrets.get('web.key');
+    const webTls = config.web.cert_file !== undefined && webKey !== undefined ? { cert: readFileSync(config.web.cert_file, 'utf8'), key: webKey } : serverTls;
+    const web = await startJoinServer(
+      { listen: hostPortOf(config.web.listen), wssUrl, ...(webTls ? { tls: webTls } : {}), ...(config.web.sip_domain ? { sipDomain: config.web.sip_domain } : {}) },
+      { logger },
+    );
+    services.push({ name: 'web', listening: [`join page ${web.url}/join/ROOM`], stopAccepting: async () => undefined, activeCount: () => 0, close: () => web.close() });
+  }
+
+  const allocator = new MediaPortAllocator({ range: { min: config.media.port_min, max: config.media.port_max }, address: config.media.bind_address });
+  let calls: CallService | null = null;
+  const media = new RoomMediaPlane({
+    allocator,
+    guestAddress: config.media.public_address ?? config.media.bind_address,
+    guestPorts: { min: config.media.webrtc_port_min, max: config.media.webrtc_port_max },
+    mediaTimeoutMs: config.rooms.media_timeout_s * 1000,
+    logger,
+    onEvent: (e) => {
+      if (e.type !== 'media-timeout' || calls === null) return;
+      const dialogId = calls.dialogOfLeg(e.legId);
+      if (dialogId) void calls.hangUp(dialogId, 'media-timeout', { silentForMs: Math.round(e.silentForMs) });
+    },
+  });
+  const pins = new Map<string, string>();
+  config.rooms.list.forEach((r, i) => {
+    const pin = secrets.get(`rooms.list.${i}.pin`);
+    if (pin !== undefined) pins.set(r.id, pin);
+  });
+  calls = new CallService({
+    backend: sip.backend,
+    policy: effective.policy,
+    rooms: { onDemand: config.rooms.on_demand, maxParticipants: config.rooms.max_participants, rooms: config.rooms.list, pins },
+    media,
+    mediaAddress: config.media.public_address ?? config.media.bind_address,
+    store,
+    instanceId,
+    wallclock: () => Date.now(),
+    logger,
+  });
+
+  // closed first: BYE every call while the SIP engine can still carry it
+  services.unshift(calls);
+  return services;
+}
+
+/**
+ * The certificate for SIP TLS/WSS listeners: sip.tls's, else sip.wss's, else (WSS only) a
+ * generated development certificate, logged as such. One certificate serves both listeners.
+ */
+async function serverCertificate(effective: EffectiveConfig, logger: Logger): Promise<{ cert: string; key: string } | null> {
+  const { config, secrets } = effective;
+  for (const t of ['tls', 'wss'] as const) {
+    const c = config.sip[t];
+    const key = secrets.get(`sip.${t}.key`);
+    if (c.enabled && c.cert_file !== undefined && key !== undefined) return { cert: readFileSync(c.cert_file, 'utf8'), key };
+  }
+  if (!config.sip.wss.enabled) return null;
+  const dev = await createDevCertificate(config.sip.public_address ? [config.sip.public_address] : []);
+  logger.warn({ names: dev.names, fingerprint256: dev.fingerprint256 }, 'sip.wss.cert_file is not set: WSS (and the join page) use a generated self-signed certificate; for development only');
+  return { cert: dev.cert, key: dev.key };
+}

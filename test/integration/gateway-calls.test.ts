@@ -1,0 +1,86 @@
+/**
+ * The gateway as an operator runs it (`gatehouse start` with a config file) answering SIPp:
+ * room calls negotiated by the crypto policy (policy order, not offer order), plaintext refused
+ * with 488 + Warning, unknown rooms 404, and what /metrics shows afterwards.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGatehouse, type GatehouseChild } from '../helpers/gatehouse-process.ts';
+import { freeTcpPort, freeUdpTcpPort } from '../helpers/ports.ts';
+import { runSipp } from './sip/helpers/sipp.ts';
+
+let gw: GatehouseChild;
+let sipPort = 0;
+let admin = '';
+
+beforeAll(async () => {
+  sipPort = await freeUdpTcpPort();
+  const adminPort = await freeTcpPort();
+  admin = `http://127.0.0.1:${adminPort}`;
+  const dir = mkdtempSync(join(tmpdir(), 'gh-gw-'));
+  const config = join(dir, 'gatehouse.yaml');
+  writeFileSync(
+    config,
+    [
+      'sip:',
+      `  udp: { listen: "127.0.0.1:${sipPort}" }`,
+      `  tcp: { listen: "127.0.0.1:${sipPort}" }`,
+      `admin: { listen: "127.0.0.1:${adminPort}" }`,
+      'media: { port_min: 46000, port_max: 46999 }',
+      'rooms:',
+      '  list:',
+      '    - id: lobby',
+      '',
+    ].join('\n'),
+  );
+  gw = runGatehouse(['start', '--config', config]);
+  await gw.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('gatehouse ready'));
+});
+
+afterAll(async () => {
+  if (gw && gw.child.exitCode === null) {
+    gw.child.kill('SIGTERM');
+    await gw.exited;
+  }
+});
+
+describe('gatehouse start answers room calls (issues 3 and 5)', () => {
+  for (const transport of ['u1', 't1'] as const) {
+    it(`answers an SDES offer over ${transport === 'u1' ? 'UDP' : 'TCP'} with AEAD_AES_256_GCM chosen by policy order, then BYE`, async () => {
+      const r = await runSipp({ scenario: 'uac-room-gcm.xml', target: `127.0.0.1:${sipPort}`, transport, service: 'lobby', calls: 1 });
+      expect(r.errors).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.successfulCalls).toBe(1);
+    });
+  }
+
+  it('refuses plaintext RTP/AVP with 488 and a Warning naming the profile', async () => {
+    const r = await runSipp({ scenario: 'uac-plaintext-refused.xml', target: `127.0.0.1:${sipPort}`, transport: 'u1', service: 'lobby' });
+    expect(r.errors).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('answers 404 for a room that does not exist', async () => {
+    const r = await runSipp({ scenario: 'uac-unknown-room.xml', target: `127.0.0.1:${sipPort}`, transport: 'u1', service: 'nosuchroom' });
+    expect(r.errors).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('counts what happened in /metrics and logs the choice without key material', async () => {
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toMatch(/^gatehouse_calls_answered_total\{transport="udp"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_calls_answered_total\{transport="tcp"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="488",code="POLICY_PLAINTEXT_REFUSED"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="404",code="ROOM_UNKNOWN"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_srtp_negotiations_total\{.*suite="AEAD_AES_256_GCM".*\} 2$/m);
+    const joined = gw.lines.filter((l) => l.msg === 'call joined room');
+    expect(joined.map((l) => l.suite)).toEqual(['AEAD_AES_256_GCM', 'AEAD_AES_256_GCM']);
+    const out = gw.stdout();
+    expect(out).not.toContain('ZGVmZ2hpamtsbW5vcHFyc3R1');
+    expect(out).not.toMatch(/inline:[A-Za-z0-9+/]{20}/);
+    // both calls ended by the caller's BYE; the room ended with the last one
+    expect(gw.lines.filter((l) => l.msg === 'call left room; room ended')).toHaveLength(2);
+  });
+});
