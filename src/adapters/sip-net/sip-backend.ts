@@ -13,18 +13,20 @@ import { isIP } from 'node:net';
 import type { DialogState, SipHeader, SipRequest, SipResponse } from '../../core/sip/index.ts';
 import {
   acceptInDialogRequest, answerOptions, applyResponse, buildInDialogRequest, checkIncomingReinvite, createResponse, dialogFromUas,
-  dialogKey, exportDialog, getCallId, getContentType, getFrom, getTo, importDialog, incomingRequestDialogKey, incomingResponseDialogKey,
-  isSipUri, negotiateSessionTimerUas, newBranch, parseNameAddr, parseUri, randomToken, sessionTimerDeadline, uriHost, withLocalContact,
+  dialogKey, exportDialog, getCallId, getContentType, getFrom, importDialog, incomingRequestDialogKey, incomingResponseDialogKey,
+  isSipUri, negotiateSessionTimerUas, newBranch, parseNameAddr, parseUri, randomToken, uriHost, withLocalContact,
 } from '../../core/sip/index.ts';
 import { formatUri } from '../../core/sip/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
 import { sipInviteLatency } from '../../metrics/sip.ts';
+import type { Logger } from '../../ports/logger.ts';
 import type {
-  AnswerOptions, DialogReply, ExportedDialog, InDialogMethod, SignallingBackend, SignallingBackendEvents, SignallingSource, TlsPeerIdentity,
+  AnswerOptions, DialogReply, ExportedDialog, InDialogMethod, SignallingBackend, SignallingBackendEvents,
 } from '../../ports/signalling-backend.ts';
+import { allowsUpdate, formatNameAddrSafe, parseTag, toSource, warningValue } from './backend-values.ts';
 import { SessionTimer, Uas2xxDriver } from './dialog-timers.ts';
 import { uriTarget } from './routing.ts';
-import type { InboundSource, ServerRequest, SipEngine, TransactionUser } from './sip-engine.ts';
+import type { ServerRequest, SipEngine, TransactionUser } from './sip-engine.ts';
 import type { OutboundRoute } from './transport-set.ts';
 import type { TransportName } from './types.ts';
 
@@ -44,6 +46,8 @@ interface DialogEntry {
   incomingInvite: boolean;
   confirmed: boolean;
   readonly sessionTimer: SessionTimer;
+  /** The peer listed UPDATE in Allow (RFC 3311): session refreshes need no offer/answer then. */
+  peerAllowsUpdate: boolean;
   lastSdp: string | undefined;
 }
 
@@ -54,10 +58,12 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
   private readonly engine: SipEngine;
   private readonly pending = new Map<string, Pending>();
   private readonly dialogs = new Map<string, DialogEntry>();
+  private readonly logger: Logger | undefined;
 
-  constructor(engine: SipEngine) {
+  constructor(engine: SipEngine, logger?: Logger) {
     super();
     this.engine = engine;
+    this.logger = logger;
     engine.setUser(this);
   }
 
@@ -88,7 +94,10 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     let entry = this.dialogs.get(p.dialogId);
     if (p.initial) {
       const state = dialogFromUas(req, res, { localContact: this.localContact(p.ctx.route.transport, p.ctx.source.local.address), transport: p.ctx.route.transport });
-      entry = { state, flow: p.ctx.route, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: true, confirmed: false, sessionTimer: new SessionTimer(), lastSdp: undefined };
+      entry = {
+        state, flow: p.ctx.route, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: true, confirmed: false,
+        sessionTimer: this.sessionTimerFor(p.dialogId), peerAllowsUpdate: allowsUpdate(req), lastSdp: undefined,
+      };
       this.dialogs.set(p.dialogId, entry);
       sipInviteLatency.observe((this.engine.now() - p.receivedAt) / 1000);
     }
@@ -102,14 +111,13 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
         ackTimeout: () => void this.hangUp(p.dialogId, 'timeout'),
       });
     }
-    if (entry !== undefined && timer !== undefined) this.armSessionTimer(p.dialogId, entry, timer.interval, timer.weRefresh);
+    if (entry !== undefined && timer !== undefined) entry.sessionTimer.start(timer.interval, timer.weRefresh);
   }
 
   async reject(requestId: string, status: number, reason: string, warning?: string): Promise<void> {
     if (status < 300 || status > 699) throw new GatehouseError('internal', 'SIP_BAD_REJECT_STATUS', `reject needs a 3xx-6xx status, got ${String(status)}`);
     const p = this.takePending(requestId);
-    // RFC 3261 20.43: warn-code 399 = miscellaneous; the text must not carry secrets.
-    const extra: SipHeader[] = warning === undefined ? [] : [{ name: 'Warning', value: `399 gatehouse "${warning.replace(/["\\\r\n]/g, ' ')}"` }];
+    const extra: SipHeader[] = warning === undefined ? [] : [{ name: 'Warning', value: warningValue(warning) }];
     const entry = this.dialogs.get(p.dialogId);
     if (entry !== undefined && p.ctx.request.method === 'INVITE') entry.incomingInvite = false;
     if (!this.engine.respond(requestId, createResponse(p.ctx.request, status, reason, extra, { toTag: p.ctx.toTag }))) {
@@ -125,7 +133,11 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     }
     const route = await this.routeFor(entry);
     const via = this.viaFor(route);
-    const opts = { via, branch: newBranch(randomToken()), ...(body ? { body: Buffer.from(body.body, 'utf8'), contentType: body.contentType } : {}) };
+    const extraHeaders = method === 'INVITE' || method === 'UPDATE' ? this.sessionHeaders(entry) : [];
+    const opts = {
+      via, branch: newBranch(randomToken()), extraHeaders,
+      ...(body ? { body: Buffer.from(body.body, 'utf8'), contentType: body.contentType } : {}),
+    };
     const built = buildInDialogRequest(entry.state, method, opts);
     entry.state = built.dialog;
     if (method === 'INVITE') entry.outgoingInvite = true;
@@ -145,6 +157,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
       if (this.forget(dialogId)) this.emit('ended', { dialogId, cause: 'timeout' });
     } else {
       entry.state = applyResponse(entry.state, res);
+      if ((method === 'INVITE' || method === 'UPDATE') && res.status >= 200 && res.status < 300) entry.sessionTimer.refreshed(res);
       if (method === 'INVITE' && res.status >= 200 && res.status < 300) {
         const ack = buildInDialogRequest(entry.state, 'ACK', { via, branch: newBranch(randomToken()) }).request;
         entry.lastAck = ack;
@@ -177,7 +190,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     const lastSdp = dialog.state['lastSdp'];
     this.dialogs.set(dialogKey(state), {
       state, flow, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: false, confirmed: true,
-      sessionTimer: new SessionTimer(), lastSdp: typeof lastSdp === 'string' ? lastSdp : undefined,
+      sessionTimer: this.sessionTimerFor(dialogKey(state)), peerAllowsUpdate: false, lastSdp: typeof lastSdp === 'string' ? lastSdp : undefined,
     });
   }
 
@@ -304,20 +317,42 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     await this.request(dialogId, 'BYE').catch(() => undefined);
   }
 
-  /** RFC 4028 10: we refresh with a re-INVITE carrying our last SDP, or send BYE on expiry. */
-  private armSessionTimer(dialogId: string, entry: DialogEntry, interval: number, weRefresh: boolean): void {
-    const d = sessionTimerDeadline(interval, weRefresh, this.engine.now());
-    entry.sessionTimer.arm(d.at, { now: () => this.engine.now() }, () => {
-      if (d.action === 'bye') {
-        void this.hangUp(dialogId, 'timeout');
-        return;
-      }
-      const sdp = entry.lastSdp === undefined ? undefined : { contentType: SDP, body: entry.lastSdp };
-      this.request(dialogId, 'INVITE', sdp).then(
-        (r) => (r.status < 300 ? this.armSessionTimer(dialogId, entry, interval, weRefresh) : undefined),
-        () => undefined,
-      );
+  /** RFC 4028 session timer of a dialog: refreshes and BYE go through this backend. */
+  private sessionTimerFor(dialogId: string): SessionTimer {
+    return new SessionTimer({
+      clock: { now: () => this.engine.now() },
+      refresh: () => this.refreshSession(dialogId),
+      expire: (interval, weRefresh) => this.sessionExpired(dialogId, interval, weRefresh),
     });
+  }
+
+  /**
+   * A session refresh (RFC 4028 10 allows either method): an offerless UPDATE when the peer
+   * allows UPDATE (RFC 3311: no offer/answer, so no answer with new keys we would have to
+   * apply), else a re-INVITE re-offering our last SDP unchanged (RFC 3264 8: same o= version).
+   */
+  private async refreshSession(dialogId: string): Promise<number> {
+    const entry = this.dialogs.get(dialogId);
+    if (entry === undefined) return 481;
+    // without an SDP of ours to re-offer (never the case for answered calls) UPDATE is the only option
+    const body = entry.peerAllowsUpdate || entry.lastSdp === undefined ? undefined : { contentType: SDP, body: entry.lastSdp };
+    return (await this.request(dialogId, body === undefined ? 'UPDATE' : 'INVITE', body)).status;
+  }
+
+  private sessionExpired(dialogId: string, interval: number, weRefresh: boolean): void {
+    const entry = this.dialogs.get(dialogId);
+    if (entry === undefined) return;
+    this.logger?.info(
+      { callId: entry.state.callId, dialogId, intervalS: interval, refresher: weRefresh ? 'gateway' : 'peer', cause: 'session-expired' },
+      'SIP session expired without refresh (RFC 4028 10); sending BYE',
+    );
+    void this.hangUp(dialogId, 'timeout');
+  }
+
+  /** Supported (RFC 4028 7.1: `timer` on every request) and the running Session-Expires, on INVITE/UPDATE we send. */
+  private sessionHeaders(entry: DialogEntry): SipHeader[] {
+    const supported = this.engine.uas.supportedExtensions;
+    return [...(supported.length > 0 ? [{ name: 'Supported', value: supported.join(', ') }] : []), ...entry.sessionTimer.headers()];
   }
 
   private localContact(transport: TransportName, localAddress: string): string {
@@ -342,29 +377,4 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     const address = isIP(t.address) === 0 ? (await lookup(t.address)).address : t.address;
     return { transport: t.transport, remote: { address, port: t.port }, serverName: t.address };
   }
-}
-
-function parseTag(params: readonly { name: string; value: string | null }[]): string {
-  return params.find((p) => p.name.toLowerCase() === 'tag')?.value ?? '';
-}
-
-function formatNameAddrSafe(req: SipRequest, which: 'From' | 'To'): string {
-  const na = which === 'From' ? getFrom(req) : getTo(req);
-  return formatUri(na.uri);
-}
-
-function toSource(s: InboundSource): SignallingSource {
-  const c = s.tlsPeerCertificate;
-  const tlsPeer: TlsPeerIdentity | undefined =
-    c === undefined
-      ? undefined
-      : { subject: flatDn(c.subject), issuer: flatDn(c.issuer), subjectAltName: c.subjectaltname, fingerprint256: c.fingerprint256, validTo: c.valid_to };
-  return { transport: s.transport, remote: s.remote, local: s.local, tlsPeer };
-}
-
-/** Distinguished name fields as plain strings (multi-valued fields joined with ", "). */
-function flatDn(dn: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(dn)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }

@@ -51,7 +51,7 @@ export async function startSipEngine(config: SipNetConfig, deps: SipNetDeps = {}
     },
     deps.clock,
   );
-  const backend = new EmbeddedSignallingBackend(engine);
+  const backend = new EmbeddedSignallingBackend(engine, deps.logger);
   const addresses = engine.transports.all.map((l) => ({ transport: l.transport.name, local: l.transport.local }));
   deps.logger?.info({ listeners: addresses.map((a) => `${a.transport}:${a.local.address}:${String(a.local.port)}`) }, 'sip engine listening');
   return {
