@@ -12,6 +12,9 @@ const TOOLS: ReadonlyArray<{ readonly what: string; readonly found: () => boolea
   { what: 'redis-server', found: () => onPath('redis-server'), pkg: 'redis-server' },
   { what: 'openssl', found: () => onPath('openssl'), pkg: 'openssl' },
   { what: 'cc', found: () => onPath('cc'), pkg: 'build-essential' },
+  { what: 'linphonec', found: () => onPath('linphonec'), pkg: 'linphone-cli' },
+  { what: 'tshark', found: () => onPath('tshark'), pkg: 'tshark' },
+  { what: 'ip (netns)', found: () => onPath('ip'), pkg: 'iproute2' },
   { what: 'chromium', found: () => existsSync('/usr/bin/chromium'), pkg: 'chromium' },
   { what: 'libsrtp2 headers', found: () => existsSync('/usr/include/srtp2/srtp.h'), pkg: 'libsrtp2-dev' },
 ];

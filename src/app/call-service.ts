@@ -7,7 +7,7 @@
  * last one out ends the room.
  */
 import { buildAnswer, type Fingerprint, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
-import { dtlsNegotiated, type CryptoPolicy, type MediaDecision, type PeerContext } from '../../crypto-policy/index.ts';
+import { dtlsNegotiated, warningText, type CryptoPolicy, type MediaDecision, type PeerContext } from '../../crypto-policy/index.ts';
 import { dtlsLegPlan, type DtlsLegPlan } from './dtls-leg-plan.ts';
 import type { CallLeg, CallRecord } from '../core/call/call-record.ts';
 import type { DialogSnapshot } from '../core/call/dialog-snapshot.ts';
@@ -17,6 +17,7 @@ import type { IncomingDialogRequest, IncomingInvite, SignallingBackend } from '.
 import type { StateStore } from '../ports/state-store.ts';
 import { callsRejectedTotal, callsActive, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
 import { srtpNegotiationsTotal } from '../metrics/policy.ts';
+import { reasonPhrase } from '../core/sip/reason-phrases.ts';
 import { negotiateOffer } from './negotiate-offer.ts';
 import { resolveRoom, type ResolvedRoom, type RoomDirectoryConfig } from './room-directory.ts';
 import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
@@ -207,6 +208,12 @@ export class CallService implements Service {
     const call = this.#calls.get(req.dialogId);
     if (!call) return this.#deps.backend.reject(req.requestId, 481, 'Call/Transaction Does Not Exist');
     if (req.method !== 'INVITE' && req.method !== 'UPDATE') return this.#deps.backend.answer(req.requestId);
+    if (req.body.trim() === '') {
+      // RFC 4028 session refresh without an offer: an UPDATE is answered without a body; an
+      // offerless re-INVITE gets our current session description as the offer (RFC 3261 14.2),
+      // unchanged, so media goes on as it is
+      return req.method === 'UPDATE' ? this.#deps.backend.answer(req.requestId) : this.#deps.backend.answer(req.requestId, { sdp: call.answerSdp });
+    }
     if (call.sdes === null) {
       // DTLS/WebRTC re-offers (ICE restart, new fingerprint) need a new handshake: not yet
       return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on a DTLS-SRTP call is not supported yet"');
@@ -272,11 +279,18 @@ export class CallService implements Service {
   }
 
   #fail(inv: IncomingInvite, err: unknown): void {
-    const e = err as { sipStatus?: number | null; code?: string; message?: string };
+    const e = err as { sipStatus?: number | null; code?: string; sipReason?: string };
     const status = typeof e.sipStatus === 'number' && e.sipStatus >= 400 ? e.sipStatus : 500;
-    this.#deps.logger.error({ err, callId: inv.callId }, 'call setup failed');
+    // a 4xx is the caller's offer or the room refusing it (e.g. Opus into a mix), logged like
+    // the other rejections; anything else is our failure
+    if (status < 500) this.#deps.logger.info({ callId: inv.callId, status, code: e.code }, 'call rejected');
+    else this.#deps.logger.error({ err, callId: inv.callId }, 'call setup failed');
     callsRejectedTotal.inc({ status: String(status), code: e.code ?? 'INTERNAL' });
-    void this.#deps.backend.reject(inv.requestId, status, status === 503 ? 'Service Unavailable' : 'Server Internal Error').catch(() => undefined);
+    // The phrase matches the status (a 488 from the media room is no internal error), and the
+    // error's caller-safe sipReason goes in a Warning (RFC 3261 20.43), as #reject does; never
+    // the message, which names other participants' legs.
+    const warning = typeof e.sipReason === 'string' ? `399 gatehouse "${warningText(e.sipReason)}"` : undefined;
+    void this.#deps.backend.reject(inv.requestId, status, reasonPhrase(status), warning).catch(() => undefined);
   }
 }
 
