@@ -1,0 +1,316 @@
+/**
+ * Takeover re-INVITE for an SDES SIP leg (DESIGN.md "State and takeover"; issue 7). Pure: text
+ * and stored data in, text and plain data out; randomness only through the injected `Rng`.
+ *
+ * The new owner of a call sends the peer a target-refresh re-INVITE (RFC 3261 12.2.1.1 and
+ * 14.1: same dialog, next CSeq, our own Contact, which the signalling backend sets on import)
+ * whose body is a NEW OFFER built from our previous answer (RFC 3264 8):
+ * - `o=` identical except the session version, which goes up by one (RFC 3264 8);
+ * - the same m-lines in the same order (RFC 3264 8), rejected ones stay at port 0;
+ * - the leg's m-line gets our new port and `c=` our new address (RFC 3264 8.3.1: changing the
+ *   address or port moves the media), `a=rtcp` (RFC 3605) follows the new port;
+ * - the same codecs and payload types as negotiated (the m= formats of our answer);
+ * - `a=crypto` with the same tag and suite and a FRESH key (RFC 4568 7.1.4: a new offer may
+ *   carry a new key; the old owner's key is never reused, it may have leaked with the host);
+ * - `a=sendrecv`: what we want; a peer still holding us answers sendonly (RFC 3264 6.1);
+ * - `a=ssrc` lines dropped: the new owner sends with a new SSRC.
+ *
+ * `takeoverLegPlan` turns the peer's answer into what a new SDES media leg needs (same shape as
+ * `sdesLegPlan` produces for an incoming call). The offer and the plan hold key material:
+ * send them, never log them.
+ */
+import { cryptoLines, connection, direction, offeredCodecs, parseSdp, rtcp, rtcpMux, SdpParseError, serializeCrypto, type CryptoAttribute, type CryptoKeyParam, type MediaSection, type SdpLine } from '../../sdp/index.ts';
+import { cryptoRng, lookupSuite, masterKeySaltLength, suiteByName, type Rng } from '../../crypto-policy/index.ts';
+import type { CallLeg } from '../core/call/call-record.ts';
+import type { DialogSnapshot } from '../core/call/dialog-snapshot.ts';
+import { GatehouseError } from '../core/errors.ts';
+import { srtpSuite, type SrtpMasterKeyConfig, type SrtpSuiteName } from '../core/srtp/index.ts';
+import type { MediaEndpoint } from './media-endpoint.ts';
+import type { SdesLegPlan } from './sdes-leg-plan.ts';
+
+/** Where the new owner receives media for the leg. */
+export interface TakeoverMedia {
+  readonly address: string;
+  readonly port: number;
+  /** RTCP port when not muxed; default port + 1 (RFC 3550 11). Ignored with rtcp-mux. */
+  readonly rtcpPort?: number | null;
+}
+
+export interface TakeoverOffer {
+  /** The re-INVITE body (application/sdp). Contains our new key: send it, never log it. */
+  readonly sdp: string;
+  /** The leg's m-line index (same in offer and answer, RFC 3264 6). */
+  readonly mediaIndex: number;
+  readonly mediaCount: number;
+  readonly proto: string;
+  readonly sessionVersion: string;
+  readonly suite: SrtpSuiteName;
+  readonly tag: number;
+  /** Our fresh key: what the new leg protects with. */
+  readonly localKey: SrtpMasterKeyConfig;
+  /** Formats offered (= negotiated before), in our order. */
+  readonly formats: MediaEndpoint['formats'];
+  readonly rtcpMux: boolean;
+  /** The peer's key||salt before takeover, to tell whether its answer kept it. */
+  readonly previousRemoteKeySalt: Uint8Array | null;
+}
+
+export interface TakeoverLegPlan extends SdesLegPlan {
+  /**
+   * The peer answered with the key it used before. Its SRTP stream then continues (sequence
+   * numbers and rollover counter, RFC 3711 3.3.1) and a fresh receive context guesses ROC 0:
+   * fine for calls under 2^16 packets per SSRC, and the leg must not reject the first packets
+   * as replays of a previous context (it has none).
+   */
+  readonly remoteKeyUnchanged: boolean;
+}
+
+export type TakeoverErrorCode =
+  | 'TAKEOVER_NOT_SDES'
+  | 'TAKEOVER_NO_LOCAL_SDP'
+  | 'TAKEOVER_BAD_MEDIA'
+  | 'TAKEOVER_NO_STREAM'
+  | 'TAKEOVER_MULTI_STREAM'
+  | 'TAKEOVER_NO_LOCAL_CRYPTO'
+  | 'TAKEOVER_ANSWER_MALFORMED'
+  | 'TAKEOVER_ANSWER_MLINES'
+  | 'TAKEOVER_STREAM_REJECTED'
+  | 'TAKEOVER_ANSWER_PROTO'
+  | 'TAKEOVER_ANSWER_NO_CRYPTO'
+  | 'TAKEOVER_ANSWER_SUITE'
+  | 'TAKEOVER_ANSWER_KEY_LENGTH'
+  | 'TAKEOVER_ANSWER_NO_CONNECTION'
+  | 'TAKEOVER_NO_COMMON_CODEC';
+
+/** The takeover of one leg cannot go on; the call is ended by the caller. No key in messages. */
+export class TakeoverError extends GatehouseError {
+  constructor(code: TakeoverErrorCode, message: string, cause?: unknown) {
+    const category = code.startsWith('TAKEOVER_ANSWER') || code === 'TAKEOVER_STREAM_REJECTED' || code === 'TAKEOVER_NO_COMMON_CODEC' ? 'protocol' : 'state';
+    super(category, code, message, cause === undefined ? {} : { cause });
+    this.name = 'TakeoverError';
+  }
+}
+
+const line = (type: string, value: string): SdpLine => ({ type, value, lineNo: 0 });
+const isDirection = (v: string): boolean => v === 'sendrecv' || v === 'sendonly' || v === 'recvonly' || v === 'inactive';
+
+function checkPort(p: number, what: string): void {
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TakeoverError('TAKEOVER_BAD_MEDIA', `${what} must be 1..65535`);
+}
+
+/** Builds the re-INVITE offer for `leg` moved to `media`. `rng` defaults to node:crypto. */
+export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng = cryptoRng): TakeoverOffer {
+  if (leg.srtp === null || leg.srtp.keyExchange !== 'sdes') throw new TakeoverError('TAKEOVER_NOT_SDES', `leg ${leg.legId} is not keyed by SDES; DTLS legs run a new handshake instead`);
+  if (leg.localSdp === null) throw new TakeoverError('TAKEOVER_NO_LOCAL_SDP', `leg ${leg.legId} has no stored answer to build the new offer from`);
+  if (media.address.length === 0 || /\s/.test(media.address)) throw new TakeoverError('TAKEOVER_BAD_MEDIA', 'media address must be one token');
+  checkPort(media.port, 'media port');
+  const suite = srtpSuite(leg.srtp.suite); // throws for a name the SRTP core lacks
+  let previous;
+  try {
+    previous = parseSdp(leg.localSdp);
+  } catch (err) {
+    throw new TakeoverError('TAKEOVER_NO_LOCAL_SDP', `stored answer of leg ${leg.legId} does not parse`, err);
+  }
+  const accepted = previous.media.filter((m) => m.mLine.port !== 0);
+  const section = accepted.find((m) => m.mLine.media === 'audio');
+  if (section === undefined) throw new TakeoverError('TAKEOVER_NO_STREAM', 'stored answer has no accepted audio m-line');
+  if (accepted.length > 1) throw new TakeoverError('TAKEOVER_MULTI_STREAM', 'a leg carries one media stream; the stored answer accepted several');
+  const ours = cryptoLines(section).filter((l) => l.ok);
+  const old = ours[0];
+  if (old === undefined || !old.ok || ours.length !== 1) throw new TakeoverError('TAKEOVER_NO_LOCAL_CRYPTO', 'stored answer must hold exactly one a=crypto line on the leg m-line (RFC 4568 7.1.2)');
+  const stated = lookupSuite(old.attribute.suite);
+  if (!stated.ok || stated.suite.name !== suite.name) throw new TakeoverError('TAKEOVER_NO_LOCAL_CRYPTO', `stored answer's a=crypto suite does not match the stored suite ${suite.name}`);
+  const muxed = rtcpMux(section);
+  const rtcpPort = muxed ? media.port : (media.rtcpPort ?? media.port + 1);
+  checkPort(rtcpPort, 'RTCP port');
+
+  // RFC 4568 6.1: key||salt of the suite's lengths, fresh from the CSPRNG.
+  const len = masterKeySaltLength(suiteByName(suite.name));
+  const keySalt = rng(len);
+  if (!(keySalt instanceof Uint8Array) || keySalt.length !== len) throw new GatehouseError('internal', 'TAKEOVER_RNG_LENGTH', `key generator returned the wrong number of bytes (wanted ${len})`);
+  const oldKey: CryptoKeyParam | undefined = old.attribute.keyParams[0];
+  const keyParam: CryptoKeyParam = {
+    method: 'inline',
+    keySalt,
+    ...(oldKey?.lifetime === undefined ? {} : { lifetime: oldKey.lifetime }),
+    ...(oldKey?.mki === undefined ? {} : { mki: oldKey.mki }),
+  };
+  const crypto: CryptoAttribute = { tag: old.attribute.tag, suite: old.attribute.suite, keyParams: [keyParam], sessionParams: old.attribute.sessionParams };
+
+  const addrType = media.address.includes(':') ? 'IP6' : 'IP4';
+  const version = (BigInt(previous.origin.sessionVersion) + 1n).toString();
+  const o = previous.origin;
+  const out: SdpLine[] = [];
+  for (const l of previous.session.lines) {
+    if (l.type === 'o') out.push(line('o', `${o.username} ${o.sessionId} ${version} ${o.netType} ${o.addrType} ${o.address}`));
+    else if (l.type === 'c') out.push(line('c', `IN ${addrType} ${media.address}`));
+    else if (l.type === 'a' && isDirection(l.value)) continue; // media level says it below
+    else out.push(l);
+  }
+  for (const m of previous.media) {
+    if (m !== section) {
+      out.push(...m.lines);
+      continue;
+    }
+    out.push(...rewriteSection(m, media, addrType, rtcpPort, muxed, serializeCrypto(crypto)));
+  }
+  const sdp = out.map((l) => `${l.type}=${l.value}\r\n`).join('');
+
+  const formats = offeredCodecs(section).map((c) => ({ pt: c.payloadType, name: c.name, clockRate: c.clockRate, ...(c.channels > 1 ? { channels: c.channels } : {}) }));
+  const remote = leg.srtp.remote;
+  return {
+    sdp,
+    mediaIndex: section.index,
+    mediaCount: previous.media.length,
+    proto: section.mLine.proto,
+    sessionVersion: version,
+    suite: suite.name,
+    tag: crypto.tag,
+    localKey: keyConfig(keySalt, suite.keyLength, keyParam),
+    formats,
+    rtcpMux: muxed,
+    previousRemoteKeySalt: concat(remote.masterKey, remote.masterSalt),
+  };
+}
+
+function rewriteSection(m: MediaSection, media: TakeoverMedia, addrType: string, rtcpPort: number, muxed: boolean, crypto: string): SdpLine[] {
+  const out: SdpLine[] = [];
+  let sawDirection = false;
+  for (const l of m.lines) {
+    if (l.type === 'm') {
+      const [kind, , ...rest] = l.value.split(' ');
+      out.push(line('m', [kind, String(media.port), ...rest].join(' ')));
+    } else if (l.type === 'c') {
+      out.push(line('c', `IN ${addrType} ${media.address}`));
+    } else if (l.type === 'a' && l.value.startsWith('crypto:')) {
+      out.push(line('a', `crypto:${crypto}`));
+    } else if (l.type === 'a' && l.value.startsWith('rtcp:')) {
+      // RFC 3605 2.1; with rtcp-mux the attribute names the RTP port (RFC 5761 5.1.3).
+      out.push(line('a', `rtcp:${muxed ? media.port : rtcpPort} IN ${addrType} ${media.address}`));
+    } else if (l.type === 'a' && isDirection(l.value)) {
+      if (!sawDirection) out.push(line('a', 'sendrecv'));
+      sawDirection = true;
+    } else if (l.type === 'a' && (l.value.startsWith('ssrc:') || l.value.startsWith('ssrc-group:'))) {
+      continue; // RFC 5576: the new owner's sender has a new SSRC
+    } else {
+      out.push(l);
+    }
+  }
+  // No c= here: the session-level one (rewritten by the caller) covers the section.
+  if (!sawDirection) out.push(line('a', 'sendrecv'));
+  return out;
+}
+
+/** From the peer's answer to the re-INVITE to what the new SDES media leg needs. */
+export function takeoverLegPlan(offer: TakeoverOffer, answerText: string): TakeoverLegPlan {
+  let answer;
+  try {
+    answer = parseSdp(answerText);
+  } catch (err) {
+    if (err instanceof SdpParseError) throw new TakeoverError('TAKEOVER_ANSWER_MALFORMED', `answer is malformed SDP at line ${err.line ?? '?'}`, err);
+    throw err;
+  }
+  // RFC 3264 6: the answer has exactly as many m-lines as the offer, in the same order.
+  if (answer.media.length !== offer.mediaCount) throw new TakeoverError('TAKEOVER_ANSWER_MLINES', `answer has ${answer.media.length} m-lines, the offer had ${offer.mediaCount} (RFC 3264 6)`);
+  const section = answer.media[offer.mediaIndex];
+  if (section === undefined || section.mLine.port === 0) throw new TakeoverError('TAKEOVER_STREAM_REJECTED', 'the peer rejected the audio stream (port 0)');
+  if (section.mLine.proto !== offer.proto) throw new TakeoverError('TAKEOVER_ANSWER_PROTO', `answer proto ${section.mLine.proto} differs from the offered ${offer.proto} (RFC 3264 6)`);
+
+  // RFC 4568 7.1.3: the answer holds one a=crypto with the offered tag and the same suite.
+  const chosen = cryptoLines(section).filter((l) => l.ok && l.attribute.tag === offer.tag);
+  const crypto = chosen[0];
+  if (crypto === undefined || !crypto.ok) throw new TakeoverError('TAKEOVER_ANSWER_NO_CRYPTO', `answer has no a=crypto line with the offered tag ${offer.tag} (RFC 4568 7.1.3)`);
+  const found = lookupSuite(crypto.attribute.suite);
+  if (!found.ok || found.suite.name !== offer.suite) throw new TakeoverError('TAKEOVER_ANSWER_SUITE', `answer a=crypto suite is not the offered ${offer.suite} (RFC 4568 7.1.3)`);
+  const key = crypto.attribute.keyParams[0];
+  const suite = srtpSuite(offer.suite);
+  const wanted = suite.keyLength + suite.saltLength;
+  if (key === undefined || key.keySalt.length !== wanted) throw new TakeoverError('TAKEOVER_ANSWER_KEY_LENGTH', `answer key||salt must be ${wanted} bytes for ${offer.suite} (RFC 4568 6.1)`);
+
+  const c = connection(answer, section);
+  if (c === undefined) throw new TakeoverError('TAKEOVER_ANSWER_NO_CONNECTION', 'answer has no c= for the audio stream (RFC 8866 5.7)');
+  // RFC 5761 5.1.1: muxed only when offered and accepted.
+  const muxed = offer.rtcpMux && rtcpMux(section);
+  const rtpPort = section.mLine.port;
+  const rtcpPort = muxed ? rtpPort : (rtcp(section)?.port ?? rtpPort + 1);
+
+  // Same PTs as offered (RFC 3264 6.1); formats in the answerer's preference order.
+  const byPt = new Map(offer.formats.map((f) => [f.pt, f]));
+  const formats = section.mLine.fmts.flatMap((pt) => {
+    const f = byPt.get(Number(pt));
+    return f === undefined ? [] : [f];
+  });
+  if (formats.length === 0) throw new TakeoverError('TAKEOVER_NO_COMMON_CODEC', 'answer lists none of the offered payload types');
+
+  const prev = offer.previousRemoteKeySalt;
+  return {
+    mediaIndex: offer.mediaIndex,
+    remote: { address: c.address, rtpPort, rtcpPort },
+    formats,
+    rtcpMux: muxed,
+    peerDirection: direction(answer, section),
+    suite: offer.suite,
+    localKey: offer.localKey,
+    remoteKey: keyConfig(key.keySalt, suite.keyLength, key),
+    remoteKeyUnchanged: prev !== null && equalBytes(prev, key.keySalt),
+  };
+}
+
+/**
+ * The leg as the new owner stores it after a successful takeover: our offer and the peer's
+ * answer are now the negotiated pair, with the new keys and addresses. Pure.
+ */
+export function legAfterTakeover(leg: CallLeg, offer: TakeoverOffer, answerText: string, plan: TakeoverLegPlan, media: TakeoverMedia, dialog: DialogSnapshot | null): CallLeg {
+  return {
+    ...leg,
+    dialog,
+    localSdp: offer.sdp,
+    remoteSdp: answerText,
+    srtp: {
+      suite: plan.suite,
+      keyExchange: 'sdes',
+      local: { masterKey: plan.localKey.masterKey, masterSalt: plan.localKey.masterSalt },
+      remote: { masterKey: plan.remoteKey.masterKey, masterSalt: plan.remoteKey.masterSalt },
+    },
+    media: {
+      local: { address: media.address, port: media.port, rtcpPort: plan.rtcpMux ? null : (media.rtcpPort ?? media.port + 1) },
+      remote: { address: plan.remote.address, port: plan.remote.rtpPort, rtcpPort: plan.rtcpMux ? null : plan.remote.rtcpPort },
+      rtcpMux: plan.rtcpMux,
+    },
+  };
+}
+
+function keyConfig(keySalt: Uint8Array, keyLength: number, param: CryptoKeyParam): SrtpMasterKeyConfig {
+  const lifetime = param.lifetime === undefined ? undefined : Number(param.lifetime > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : param.lifetime);
+  return {
+    masterKey: keySalt.slice(0, keyLength),
+    masterSalt: keySalt.slice(keyLength),
+    ...(lifetime === undefined ? {} : { lifetime }),
+    ...(param.mki === undefined ? {} : { mki: mkiBytes(param.mki) }),
+  };
+}
+
+/** RFC 4568 6.1 `MKI:length`: the value as `length` big-endian bytes. */
+function mkiBytes(mki: { readonly value: bigint; readonly length: number }): Uint8Array {
+  const out = new Uint8Array(mki.length);
+  let v = mki.value;
+  for (let i = mki.length - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return d === 0;
+}
