@@ -12,6 +12,7 @@
  * a send-ring buffer -> dgram send to the latched address.
  * Every dropped packet is counted by reason (src/metrics/media.ts) and on the leg.
  */
+import { LegActivity } from './leg-activity.ts';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isRtcpPacket } from '../../core/rtp/demux.ts';
@@ -86,7 +87,7 @@ export class SdesMediaLeg implements RoomLeg {
   readonly ssrc: number;
   readonly sendFormat: PayloadFormat;
   readonly telephoneEventPt: number | null;
-  readonly mediaTimeoutMs: number;
+  private readonly activity: LegActivity;
   readonly rtcp: LegRtcp;
   private readonly kindIndex = legKindIndex('sip-sdes');
   private readonly ports: MediaPorts;
@@ -101,10 +102,6 @@ export class SdesMediaLeg implements RoomLeg {
   private readonly clock: Clock;
   private readonly log: Logger;
   private sink: LegSink | null = null;
-  private dir: MediaDirection;
-  private armedAt: number;
-  private lastRtpAt = -Infinity;
-  private timeoutReported = false;
   private closed = false;
   private loggedInternal = false;
   private rtpIn = 0;
@@ -137,10 +134,8 @@ export class SdesMediaLeg implements RoomLeg {
       initialTimestamp: randomInt(0, 0xffffffff),
       markOnSwitch: true,
     });
-    this.dir = o.direction ?? 'sendrecv';
-    this.mediaTimeoutMs = o.mediaTimeoutMs ?? 30_000;
     const now = this.clock.now();
-    this.armedAt = now;
+    this.activity = new LegActivity(o.direction ?? 'sendrecv', o.mediaTimeoutMs ?? 30_000, now);
     this.rtcp = new LegRtcp(this.ssrc, this.sendFormat.clockRate, now, o.rtcpIntervalMs);
     o.ports.rtp.on('message', this.onRtpMessage);
     o.ports.rtp.on('error', this.onSocketError);
@@ -150,7 +145,7 @@ export class SdesMediaLeg implements RoomLeg {
   }
 
   get direction(): MediaDirection {
-    return this.dir;
+    return this.activity.direction;
   }
 
   get localRtpPort(): number {
@@ -254,9 +249,8 @@ export class SdesMediaLeg implements RoomLeg {
     if (parseRtpHeaderInto(packet, view) !== null) return this.drop('malformed-rtp');
     const fmt = this.formats[view.payloadType];
     if (fmt === undefined) return this.drop('unknown-payload-type');
-    if (!peerSends(this.dir)) return this.drop('direction');
-    this.lastRtpAt = now;
-    this.timeoutReported = false;
+    if (!peerSends(this.activity.direction)) return this.drop('direction');
+    this.activity.rtpArrived(now);
     this.rtpIn++;
     countIn(this.kindIndex, false);
     this.rtcp.onRtpReceived(view, fmt.clockRate, now);
@@ -274,7 +268,7 @@ export class SdesMediaLeg implements RoomLeg {
   }
 
   sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
-    if (this.closed || !peerReceives(this.dir) || !this.rtpLatch.canSend) return false;
+    if (this.closed || !peerReceives(this.activity.direction) || !this.rtpLatch.canSend) return false;
     if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') {
       this.drop('stale');
       return false;
@@ -339,20 +333,11 @@ export class SdesMediaLeg implements RoomLeg {
 
   /** Returns how long the leg has been silent when the media timeout newly fires, else null. */
   mediaTimeout(nowMs: number): number | null {
-    if (this.mediaTimeoutMs <= 0 || this.dir !== 'sendrecv' || this.timeoutReported || this.closed) return null;
-    const silent = nowMs - Math.max(this.lastRtpAt, this.armedAt);
-    if (silent < this.mediaTimeoutMs) return null;
-    this.timeoutReported = true;
-    return silent;
+    return this.closed ? null : this.activity.timedOut(nowMs);
   }
 
   updateDirection(direction: MediaDirection, nowMs: number): void {
-    // Resuming from hold re-arms the timeout from now: the held peer may not have sent for long.
-    if (direction === 'sendrecv' && this.dir !== 'sendrecv') {
-      this.armedAt = nowMs;
-      this.timeoutReported = false;
-    }
-    this.dir = direction;
+    this.activity.update(direction, nowMs);
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@
  * rewriter and a TX ring. The latch starts at the address the handshake ran with: that source
  * proved the fingerprint's key, so it counts as authenticated.
  */
+import { LegActivity } from '../media/leg-activity.ts';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { classifyFirstByte, isRtcpPacket } from '../../core/rtp/demux.ts';
@@ -100,7 +101,7 @@ export class DtlsUdpLeg implements RoomLeg {
   readonly sendFormat: PayloadFormat;
   readonly telephoneEventPt: number | null;
   readonly rtcp: LegRtcp;
-  readonly mediaTimeoutMs: number;
+  private readonly activity: LegActivity;
   /** Our a=fingerprint for the answer. */
   readonly localFingerprint: Fingerprint;
   private readonly kindIndex = legKindIndex('sip-dtls');
@@ -118,10 +119,6 @@ export class DtlsUdpLeg implements RoomLeg {
   private readonly clock: Clock;
   private readonly log: Logger;
   private sink: LegSink | null = null;
-  private dir: MediaDirection;
-  private armedAt: number;
-  private lastRtpAt = -Infinity;
-  private timeoutReported = false;
   private closed = false;
   /** The reason the leg failed (fingerprint mismatch, timeout...), or null. */
   failure: GatehouseError | null = null;
@@ -148,10 +145,8 @@ export class DtlsUdpLeg implements RoomLeg {
     this.localFingerprint = o.identity.fingerprint;
     this.ssrc = randomInt(1, 0xffffffff);
     this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: send.clockRate, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff), markOnSwitch: true });
-    this.dir = o.direction ?? 'sendrecv';
-    this.mediaTimeoutMs = o.mediaTimeoutMs ?? 30_000;
     const now = this.clock.now();
-    this.armedAt = now;
+    this.activity = new LegActivity(o.direction ?? 'sendrecv', o.mediaTimeoutMs ?? 30_000, now);
     this.rtcp = new LegRtcp(this.ssrc, send.clockRate, now, o.rtcpIntervalMs);
     this.tx = new TxRing(4, 256, () => this.drop('send-failed'));
     const strictSource = (o.latching?.mode ?? 'symmetric') === 'strict';
@@ -206,7 +201,7 @@ export class DtlsUdpLeg implements RoomLeg {
   }
 
   get direction(): MediaDirection {
-    return this.dir;
+    return this.activity.direction;
   }
 
   get localRtpPort(): number {
@@ -287,9 +282,8 @@ export class DtlsUdpLeg implements RoomLeg {
     if (parseRtpHeaderInto(packet, this.view) !== null) return this.drop('malformed-rtp');
     const fmt = this.formats[this.view.payloadType];
     if (fmt === undefined) return this.drop('unknown-payload-type');
-    if (!peerSends(this.dir)) return this.drop('direction');
-    this.lastRtpAt = now;
-    this.timeoutReported = false;
+    if (!peerSends(this.activity.direction)) return this.drop('direction');
+    this.activity.rtpArrived(now);
     this.rtpIn++;
     countIn(this.kindIndex, false);
     this.rtcp.onRtpReceived(this.view, fmt.clockRate, now);
@@ -307,7 +301,7 @@ export class DtlsUdpLeg implements RoomLeg {
 
   sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
     const keys = this.rtpKeys;
-    if (this.closed || keys === null || !peerReceives(this.dir) || !keys.latch.canSend) return false;
+    if (this.closed || keys === null || !peerReceives(this.activity.direction) || !keys.latch.canSend) return false;
     if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') {
       this.drop('stale');
       return false;
@@ -362,19 +356,11 @@ export class DtlsUdpLeg implements RoomLeg {
   }
 
   mediaTimeout(nowMs: number): number | null {
-    if (this.mediaTimeoutMs <= 0 || this.dir !== 'sendrecv' || this.timeoutReported || this.closed) return null;
-    const silent = nowMs - Math.max(this.lastRtpAt, this.armedAt);
-    if (silent < this.mediaTimeoutMs) return null;
-    this.timeoutReported = true;
-    return silent;
+    return this.closed ? null : this.activity.timedOut(nowMs);
   }
 
   updateDirection(direction: MediaDirection, nowMs: number): void {
-    if (direction === 'sendrecv' && this.dir !== 'sendrecv') {
-      this.armedAt = nowMs;
-      this.timeoutReported = false;
-    }
-    this.dir = direction;
+    this.activity.update(direction, nowMs);
   }
 
   async close(): Promise<void> {

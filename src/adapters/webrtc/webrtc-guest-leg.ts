@@ -20,6 +20,7 @@
  * m-lines are answered with port 0 (werift answers port 0 for a kind with no local codec) and
  * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
  */
+import { LegActivity } from '../media/leg-activity.ts';
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
@@ -137,7 +138,7 @@ export class WebRtcGuestLeg implements RoomLeg {
   readonly sendFormat: PayloadFormat;
   readonly telephoneEventPt: number | null;
   readonly rtcp: LegRtcp;
-  readonly mediaTimeoutMs: number;
+  private readonly activity: LegActivity;
   private readonly kindIndex = legKindIndex('webrtc');
   private readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
@@ -153,10 +154,6 @@ export class WebRtcGuestLeg implements RoomLeg {
   private srtp: CoreSrtpSession | null = null;
   private srtcp: CoreSrtcpSession | null = null;
   private sink: LegSink | null = null;
-  private dir: MediaDirection = 'sendrecv';
-  private armedAt: number;
-  private lastRtpAt = -Infinity;
-  private timeoutReported = false;
   private closed = false;
   failure: GatehouseError | null = null;
   rtpIn = 0;
@@ -178,9 +175,8 @@ export class WebRtcGuestLeg implements RoomLeg {
     this.telephoneEventPt = formats.find((f) => isTelephoneEvent(f) && f.clockRate === send.clockRate)?.pt ?? null;
     this.ssrc = transceiver.sender.ssrc;
     this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: send.clockRate, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff), markOnSwitch: true });
-    this.mediaTimeoutMs = o.mediaTimeoutMs ?? 30_000;
     const now = this.clock.now();
-    this.armedAt = now;
+    this.activity = new LegActivity('sendrecv', o.mediaTimeoutMs ?? 30_000, now);
     this.rtcp = new LegRtcp(this.ssrc, send.clockRate, now, o.rtcpIntervalMs);
     // werift creates the remote track while applying the offer, i.e. before this constructor
     const seen = new Set<MediaStreamTrack>();
@@ -238,7 +234,7 @@ export class WebRtcGuestLeg implements RoomLeg {
   }
 
   get direction(): MediaDirection {
-    return this.dir;
+    return this.activity.direction;
   }
 
   format(pt: number): PayloadFormat | undefined {
@@ -281,10 +277,9 @@ export class WebRtcGuestLeg implements RoomLeg {
     if (parseRtpHeaderInto(packet, this.view) !== null) return this.drop('malformed-rtp');
     const fmt = this.formats[this.view.payloadType];
     if (fmt === undefined) return this.drop('unknown-payload-type');
-    if (!peerSends(this.dir)) return this.drop('direction');
+    if (!peerSends(this.activity.direction)) return this.drop('direction');
     const now = this.clock.now();
-    this.lastRtpAt = now;
-    this.timeoutReported = false;
+    this.activity.rtpArrived(now);
     this.rtpIn++;
     this.sources.add(this.view.ssrc);
     countIn(this.kindIndex, false);
@@ -293,7 +288,7 @@ export class WebRtcGuestLeg implements RoomLeg {
 
   sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
     const srtp = this.srtp;
-    if (this.closed || srtp === null || !peerReceives(this.dir)) return false;
+    if (this.closed || srtp === null || !peerReceives(this.activity.direction)) return false;
     if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') {
       this.drop('stale');
       return false;
@@ -338,19 +333,11 @@ export class WebRtcGuestLeg implements RoomLeg {
   }
 
   mediaTimeout(nowMs: number): number | null {
-    if (this.mediaTimeoutMs <= 0 || this.dir !== 'sendrecv' || this.timeoutReported || this.closed) return null;
-    const silent = nowMs - Math.max(this.lastRtpAt, this.armedAt);
-    if (silent < this.mediaTimeoutMs) return null;
-    this.timeoutReported = true;
-    return silent;
+    return this.closed ? null : this.activity.timedOut(nowMs);
   }
 
   updateDirection(direction: MediaDirection, nowMs: number): void {
-    if (direction === 'sendrecv' && this.dir !== 'sendrecv') {
-      this.armedAt = nowMs;
-      this.timeoutReported = false;
-    }
-    this.dir = direction;
+    this.activity.update(direction, nowMs);
   }
 
   async close(): Promise<void> {
