@@ -13,15 +13,18 @@ import type { ListenConfig } from './adapters/sip-net/transport-set.ts';
 import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
 import { RoomMediaPlane } from './adapters/media/media-plane.ts';
 import { CallService } from './app/call-service.ts';
+import { InstanceLifecycle } from './app/instance-lifecycle.ts';
 import { createDevCertificate } from './adapters/http/dev-certificate.ts';
 import { startJoinServer } from './adapters/http/join-server.ts';
 import { hostPortOf } from './config/host-port.ts';
 import type { EffectiveConfig } from './config/effective.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Service } from './ports/service.ts';
-import type { StateStore } from './ports/state-store.ts';
+import type { InstanceRegistry, StateStore } from './ports/state-store.ts';
 
 const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
+/** Calls an instance advertises it can take (no per-instance limit is configurable yet). */
+const INSTANCE_CALL_CAPACITY = 10_000;
 
 export async function startCallServices(effective: EffectiveConfig, logger: Logger): Promise<Service[]> {
   const { config, secrets } = effective;
@@ -32,7 +35,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
   if (config.state.store === 'redis' && (keyring === null || config.state.url === undefined)) {
     throw new Error('state.store redis needs state.url and state.kek'); // the schema already refuses this
   }
-  const store: StateStore & { close?: () => Promise<void> } =
+  const store: StateStore & InstanceRegistry & { close?: () => Promise<void> } =
     config.state.store === 'redis' && keyring !== null
       ? await openRedisStateStore({
           url: config.state.url ?? '',
@@ -93,17 +96,50 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     const pin = secrets.get(`rooms.list.${i}.pin`);
     if (pin !== undefined) pins.set(r.id, pin);
   });
+  // Takeover needs state other instances can see: only with the Redis store (DESIGN.md
+  // "State and takeover"). The memory store runs one instance: no lifecycle, no fencing.
+  const mediaAddress = config.media.public_address ?? config.media.bind_address;
+  const lifecycle =
+    config.state.store === 'redis'
+      ? new InstanceLifecycle({
+          instanceId,
+          store,
+          registry: store,
+          clock: { now: () => performance.now() },
+          wallclock: Date.now,
+          describe: () => ({
+            addresses: { sip: sip.addresses.map((a) => `sip:${a.local.family === 'IPv6' ? `[${a.local.address}]` : a.local.address}:${a.local.port};transport=${a.transport}`), media: [mediaAddress], http: null },
+            capacity: { calls: INSTANCE_CALL_CAPACITY },
+          }),
+          adopt: (record, ownership) => {
+            if (calls === null) throw new Error('call service not ready');
+            return calls.adopt(record, ownership);
+          },
+          canAdopt: () => (calls?.activeCount() ?? INSTANCE_CALL_CAPACITY) < INSTANCE_CALL_CAPACITY,
+          heartbeatIntervalMs: config.state.heartbeat_interval_ms,
+          ttlMs: config.state.instance_ttl_ms,
+          logger: logger.child({ component: 'takeover' }),
+        })
+      : null;
   calls = new CallService({
     backend: sip.backend,
     policy: effective.policy,
     rooms: { onDemand: config.rooms.on_demand, maxParticipants: config.rooms.max_participants, rooms: config.rooms.list, pins },
     media,
-    mediaAddress: config.media.public_address ?? config.media.bind_address,
+    mediaAddress,
     store,
     instanceId,
     wallclock: () => Date.now(),
     logger,
+    ...(lifecycle ? { lifecycle, registry: store, takeoverSdesKey: config.state.takeover_sdes_key } : {}),
   });
+  if (lifecycle) {
+    const service = calls;
+    lifecycle.on('lease-lost', ({ calls: lost }) => void service.dropWithoutSignalling(lost));
+    lifecycle.on('adopted', ({ callId, reason, ownership }) => logger.info({ callId, reason, epoch: ownership.epoch }, 'takeover: call continues on this instance'));
+    await lifecycle.start(); // first heartbeat; throws when Redis cannot be reached
+    logger.info({ instanceId, heartbeatIntervalMs: lifecycle.heartbeatIntervalMs, ttlMs: lifecycle.ttlMs }, 'takeover enabled: heartbeat and orphan watcher running');
+  }
 
   // closed first: BYE every call while the SIP engine can still carry it
   services.unshift(calls);

@@ -5,59 +5,37 @@
  * (400/488 with a Warning), open the media leg, answer, and keep the call's state in the
  * StateStore as plain data. A BYE, a transport loss or a media timeout removes the leg; the
  * last one out ends the room.
+ *
+ * Takeover (issue 7; with `lifecycle`, i.e. state.store redis): every call is tracked by the
+ * instance lifecycle before its record is first written, re-stored after every change (o=
+ * version, CSeq) fenced by owner + epoch, and checked with `stillOwn` before anything is sent
+ * on its dialog: a call another instance claimed is released here without a word (a BYE would
+ * end the call the new owner continues). `adopt` continues a call won from a dead or draining
+ * instance with fresh media and a target-refresh re-INVITE (src/app/takeover-reinvite.ts);
+ * `stopAccepting` hands live calls to other instances (src/app/drain-migration.ts).
  */
-import { buildAnswer, type Fingerprint, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
+import { buildAnswer, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
+import type { LegRequest, MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
 import { dtlsNegotiated, warningText, type CryptoPolicy, type MediaDecision, type PeerContext } from '../../crypto-policy/index.ts';
-import { dtlsLegPlan, type DtlsLegPlan } from './dtls-leg-plan.ts';
-import type { CallLeg, CallRecord } from '../core/call/call-record.ts';
-import type { DialogSnapshot } from '../core/call/dialog-snapshot.ts';
+import { dtlsLegPlan } from './dtls-leg-plan.ts';
+import type { CallLeg, CallOwnership, CallRecord } from '../core/call/call-record.ts';
+import { snapshotOfExport, type DialogSnapshot } from '../core/call/dialog-snapshot.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Service } from '../ports/service.ts';
 import type { IncomingDialogRequest, IncomingInvite, SignallingBackend } from '../ports/signalling-backend.ts';
-import type { StateStore } from '../ports/state-store.ts';
-import { callsRejectedTotal, callsActive, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
+import type { InstanceRegistry, StateStore } from '../ports/state-store.ts';
+import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
+import { LiveCalls, type LiveCall } from './live-calls.ts';
 import { srtpNegotiationsTotal } from '../metrics/policy.ts';
 import { reasonPhrase } from '../core/sip/reason-phrases.ts';
 import { negotiateOffer } from './negotiate-offer.ts';
-import { resolveRoom, type ResolvedRoom, type RoomDirectoryConfig } from './room-directory.ts';
-import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
+import { resolveRoom, roomById, type RoomDirectoryConfig } from './room-directory.ts';
+import { adoptCall } from './call-adoption.ts';
+import { sdesLegPlan } from './sdes-leg-plan.ts';
 import { answerHoldReinvite } from './reinvite.ts';
-
-/** What kind of media leg to open for an accepted audio m-line. */
-export type LegRequest =
-  | { readonly kind: 'sdes'; readonly plan: SdesLegPlan }
-  /** DTLS-SRTP over plain UDP (SIP endpoints without ICE) */
-  | { readonly kind: 'dtls-udp'; readonly plan: DtlsLegPlan }
-  /** browser guest: ICE-lite + DTLS-SRTP; the leg writes its own answer */
-  | { readonly kind: 'webrtc'; readonly plan: DtlsLegPlan; readonly offerSdp: string };
-
-export interface OpenedLeg {
-  /** Our RTP port for the answer (null when the leg wrote the answer itself). */
-  readonly localPort: number | null;
-  /** The complete answer, for legs that produce their own (WebRTC). */
-  readonly answerSdp: string | null;
-  readonly leg: MediaLegHandle;
-  /** DTLS legs: resolves when keyed, with the suite and the client's use_srtp list. */
-  readonly keyed: Promise<{ readonly suite: string; readonly peerProfiles: readonly number[] | undefined }> | null;
-}
-
-/** The media plane as the call layer sees it (src/adapters/media implements it in main.ts). */
-export interface MediaPlane {
-  /** Our DTLS certificate fingerprint for a=fingerprint. */
-  localFingerprint(): Promise<Fingerprint>;
-  /** Binds sockets and starts a leg of the requested kind. */
-  openLeg(id: string, request: LegRequest): Promise<OpenedLeg>;
-  /** Adds the leg to the room's mix/relay (creating the room's media on first use); throws
-   * a GatehouseError with a sipStatus when the room cannot serve it. */
-  join(roomId: string, leg: MediaLegHandle): void;
-  /** Removes the leg (if joined) and closes it; closes the room's media when it was the last. */
-  leave(roomId: string, leg: MediaLegHandle): Promise<void>;
-}
-
-export interface MediaLegHandle {
-  readonly id: string;
-  updateDirection(direction: SdesLegPlan['peerDirection']): void;
-}
+import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
+import type { TakeoverSdesKey } from './takeover-reinvite.ts';
+import { drainUntilEmpty } from './drain-migration.ts';
 
 export interface CallServiceDeps {
   readonly backend: SignallingBackend;
@@ -70,28 +48,22 @@ export interface CallServiceDeps {
   readonly instanceId: string;
   readonly wallclock: () => number;
   readonly logger: Logger;
-}
-
-interface LiveCall {
-  readonly dialogId: string;
-  readonly callId: string;
-  readonly room: ResolvedRoom;
-  readonly leg: MediaLegHandle;
-  readonly plan: SdesLegPlan | DtlsLegPlan;
-  readonly keying: LegRequest['kind'];
-  /** SDES legs: the accepted offer line, to recognise an unchanged key in a re-INVITE. */
-  readonly sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array } | null;
-  answerSdp: string;
-  version: number;
+  /** Takeover (state.store redis): tracking, fencing and the lease. Absent: one instance. */
+  readonly lifecycle?: InstanceLifecycle;
+  /** Live instances, for drain hand-over (with `lifecycle`). */
+  readonly registry?: InstanceRegistry;
+  /** SDES key of takeover re-INVITE offers (src/app/takeover-reinvite.ts); default 'new'. */
+  readonly takeoverSdesKey?: TakeoverSdesKey;
 }
 
 export class CallService implements Service {
   readonly name = 'calls';
   readonly listening: readonly string[] = [];
   readonly #deps: CallServiceDeps;
-  readonly #calls = new Map<string, LiveCall>();
-  readonly #roomSizes = new Map<string, number>();
+  readonly #calls = new LiveCalls();
   #accepting = true;
+  #handover: Promise<void> | null = null;
+  #closing = false;
 
   constructor(deps: CallServiceDeps) {
     this.#deps = deps;
@@ -104,29 +76,78 @@ export class CallService implements Service {
     return this.#calls.size;
   }
 
+  /**
+   * Drain: no new calls; with takeover, live calls are handed to other instances (they adopt
+   * them with a re-INVITE) and leave here without a BYE. With no other instance alive they stay
+   * until they end or the drain timeout closes them (BYE).
+   */
   async stopAccepting(): Promise<void> {
     this.#accepting = false;
+    const { lifecycle, registry, logger, instanceId } = this.#deps;
+    if (!lifecycle || !registry) return;
+    await lifecycle.setDraining(true);
+    if (this.#calls.size === 0) return;
+    const others = (await registry.listInstances().catch(() => [])).filter((i) => i.instanceId !== instanceId && !i.draining);
+    if (others.length === 0) {
+      logger.warn({ calls: this.#calls.size }, 'draining with no other live instance: calls stay until they end or the drain timeout');
+      return;
+    }
+    this.#handover = drainUntilEmpty(
+      {
+        instanceId,
+        store: this.#deps.store,
+        registry,
+        wallclock: this.#deps.wallclock,
+        logger,
+        snapshot: (record) => {
+          const call = this.#byCallId(record.callId);
+          if (!call?.record) return null;
+          call.frozen = true;
+          return this.#snapshot(call);
+        },
+        resume: (callId) => {
+          const call = this.#byCallId(callId);
+          if (call) call.frozen = false;
+        },
+        handedOver: async (callId, to) => {
+          const call = this.#byCallId(callId);
+          if (call) await this.#dropLocal(call, 'handed-over', { to });
+        },
+      },
+      { timers: realTimers, keepGoing: () => this.#calls.size > 0 && !this.#closing },
+    ).then(
+      (r) => logger.info({ handed: r.handed.length, stranded: r.stranded.length, failed: r.failed.length }, 'drain hand-over finished'),
+      (err: unknown) => logger.warn({ err }, 'drain hand-over stopped'),
+    );
   }
 
   async close(): Promise<void> {
     this.#accepting = false;
-    await Promise.allSettled([...this.#calls.keys()].map(async (dialogId) => {
-      await this.#deps.backend.request(dialogId, 'BYE').catch(() => undefined);
-      await this.end(dialogId, 'shutdown');
-    }));
+    this.#closing = true;
+    await this.#handover; // the round in progress finishes; what it could not hand over gets a BYE
+    await Promise.allSettled(this.#calls.all().map((c) => this.hangUp(c.dialogId, 'shutdown')));
+    await this.#deps.lifecycle?.stop({ leave: true }).catch((err: unknown) => this.#deps.logger.warn({ err }, 'could not leave the instance registry'));
   }
 
   /** Ends a call from our side (media timeout, admin): BYE, then cleanup with the cause recorded. */
   async hangUp(dialogId: string, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
-    if (!this.#calls.has(dialogId)) return;
+    const call = this.#calls.get(dialogId);
+    if (!call || !(await this.#owns(call))) return;
     await this.#deps.backend.request(dialogId, 'BYE').catch((err: unknown) => this.#deps.logger.warn({ err, dialogId }, 'BYE failed'));
     await this.end(dialogId, cause, detail);
   }
 
+  /** Lease lost (src/app/instance-lifecycle.ts): release media, send nothing on the dialogs. */
+  async dropWithoutSignalling(lost: readonly { readonly callId: string; readonly epoch: number }[]): Promise<void> {
+    for (const { callId, epoch } of lost) {
+      const call = this.#byCallId(callId);
+      if (call && call.epoch === epoch) await this.#dropLocal(call, 'lease-lost');
+    }
+  }
+
   /** The dialog of the call whose media leg is `legId` (media events name legs). */
   dialogOfLeg(legId: string): string | undefined {
-    for (const c of this.#calls.values()) if (c.leg.id === legId) return c.dialogId;
-    return undefined;
+    return this.#calls.byLeg(legId)?.dialogId;
   }
 
   async #onInvite(inv: IncomingInvite): Promise<void> {
@@ -136,7 +157,7 @@ export class CallService implements Service {
     const r = resolveRoom(this.#deps.rooms, inv.user, inv.source.remote.address);
     if (!r.ok) return this.#reject(inv, r.status, r.reason, r.code);
     const room = r.room;
-    if ((this.#roomSizes.get(room.id) ?? 0) >= room.maxParticipants) return this.#reject(inv, 486, 'Busy Here - room is full', 'ROOM_FULL');
+    if (this.#calls.roomSize(room.id) >= room.maxParticipants) return this.#reject(inv, 486, 'Busy Here - room is full', 'ROOM_FULL');
     if (inv.sdp === null) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_OFFER', '399 gatehouse "an SDP offer is required in the INVITE"');
     const peer = {
       ip: inv.source.remote.address,
@@ -167,7 +188,7 @@ export class CallService implements Service {
       });
     const sel = decision.sdes;
     const sdes = sel && request.kind === 'sdes' ? { tag: sel.tag, remoteKeySalt: sel.remote.keys[0]?.keySalt ?? new Uint8Array() } : null;
-    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: request.plan, sdes, answerSdp, version: 1, keying: request.kind };
+    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: request.plan, sdes, answerSdp, version: 1, keying: request.kind, epoch: 1, record: null, frozen: false };
     try {
       // throws when the room cannot serve this leg (e.g. Opus into a mix: 488), before we answer
       this.#deps.media.join(room.id, opened.leg);
@@ -175,13 +196,11 @@ export class CallService implements Service {
       await this.#deps.media.leave(room.id, opened.leg);
       throw err;
     }
-    this.#calls.set(inv.dialogId, call);
-    this.#roomSizes.set(room.id, (this.#roomSizes.get(room.id) ?? 0) + 1);
+    this.#calls.add(call);
     await backend.answer(inv.requestId, { sdp: answerSdp });
     for (const m of outcome.policy.metrics) srtpNegotiationsTotal.inc({ ...m });
     for (const d of outcome.policy.downgrades) log.info({ audit: d }, 'SRTP negotiated below the profile first choice');
     callsAnsweredTotal.inc({ transport: inv.source.transport });
-    callsActive.set(this.#calls.size);
     log.info({ room: room.id, keying: request.kind, suite: request.kind === 'sdes' ? request.plan.suite : 'DTLS handshake pending', profile: outcome.policy.profile, dialogId: inv.dialogId }, 'call joined room');
     await this.#persist(call, inv, opened.localPort);
     if (opened.keyed) this.#watchDtls(call, opened.keyed, outcome.policy.profile, peer, audio.index, log);
@@ -207,6 +226,8 @@ export class CallService implements Service {
   async #onRequest(req: IncomingDialogRequest): Promise<void> {
     const call = this.#calls.get(req.dialogId);
     if (!call) return this.#deps.backend.reject(req.requestId, 481, 'Call/Transaction Does Not Exist');
+    if (!(await this.#owns(call))) return; // another instance continues it: say nothing
+    if (call.frozen) return this.#deps.backend.reject(req.requestId, 491, 'Request Pending'); // RFC 3261 14.2: retry after the hand-over
     if (req.method !== 'INVITE' && req.method !== 'UPDATE') return this.#deps.backend.answer(req.requestId);
     if (req.body.trim() === '') {
       // RFC 4028 session refresh without an offer: an UPDATE is answered without a body; an
@@ -227,23 +248,20 @@ export class CallService implements Service {
     call.version += 1;
     call.leg.updateDirection(r.peerDirection);
     await this.#deps.backend.answer(req.requestId, { sdp: r.answer });
+    await this.#store(call, { remoteSdp: req.body });
   }
 
   /** Cleanup after the dialog is gone (BYE either way, timeout, transport loss). */
   async end(dialogId: string, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
     const call = this.#calls.get(dialogId);
     if (!call) return;
-    this.#calls.delete(dialogId);
+    const left = this.#calls.remove(call) ?? 0;
     callsEndedTotal.inc({ cause });
-    const left = (this.#roomSizes.get(call.room.id) ?? 1) - 1;
-    if (left <= 0) this.#roomSizes.delete(call.room.id);
-    else this.#roomSizes.set(call.room.id, left);
-    callsActive.set(this.#calls.size);
     await this.#deps.media.leave(call.room.id, call.leg);
-    const current = await this.#deps.store.get('call', call.callId).catch(() => null);
-    if (current) {
-      await this.#deps.store.remove('call', call.callId, { expect: current.revision, fence: { owner: this.#deps.instanceId, epoch: current.value.epoch } }).catch((err: unknown) => this.#deps.logger.warn({ err, callId: call.callId }, 'could not remove call record'));
-    }
+    // fenced with OUR epoch: a call another instance claimed meanwhile is not ours to remove
+    const removed = await this.#deps.store.remove('call', call.callId, { expect: 'any', fence: { owner: this.#deps.instanceId, epoch: call.epoch } }).catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
+    if (!removed.ok && removed.reason !== 'missing') this.#deps.logger.warn({ callId: call.callId, reason: removed.reason }, 'could not remove call record');
+    this.#deps.lifecycle?.release(call.callId);
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, left <= 0 ? 'call left room; room ended' : 'call left room');
   }
 
@@ -255,7 +273,7 @@ export class CallService implements Service {
       legId: call.leg.id,
       kind: call.keying === 'webrtc' ? 'webrtc' : 'sip',
       // the embedded backend's export is JSON-safe plain data (signalling-backend.ts)
-      dialog: this.#deps.backend.exportDialog(inv.dialogId) as DialogSnapshot,
+      dialog: snapshotOfExport(this.#deps.backend.exportDialog(inv.dialogId)),
       localSdp: call.answerSdp,
       remoteSdp: inv.sdp,
       // DTLS legs: keys come from the handshake; a new owner runs a new one (DESIGN.md takeover)
@@ -268,8 +286,80 @@ export class CallService implements Service {
       },
     };
     const record: CallRecord = { callId: inv.callId, roomId: call.room.id, state: 'active', legs: [leg], createdAt: now, updatedAt: now, owner: this.#deps.instanceId, epoch: 1 };
+    // tracked BEFORE the first write: an untracked record we own is taken for a hand-over
+    this.#deps.lifecycle?.track(inv.callId, { owner: this.#deps.instanceId, epoch: 1 });
     const w = await this.#deps.store.put('call', record, 'absent').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
-    if (!w.ok) this.#deps.logger.warn({ callId: inv.callId, reason: w.reason }, 'call state not stored; the call continues on this instance only');
+    if (!w.ok) {
+      this.#deps.lifecycle?.release(inv.callId);
+      this.#deps.logger.warn({ callId: inv.callId, reason: w.reason }, 'call state not stored; the call continues on this instance only');
+      return;
+    }
+    call.record = record;
+  }
+
+  /** The stored record with the live dialog (CSeq both ways) and our current SDP. */
+  #snapshot(call: LiveCall, change: { readonly remoteSdp?: string } = {}): CallRecord | null {
+    const rec = call.record;
+    const leg = rec?.legs[0];
+    if (!rec || !leg) return null;
+    let dialog: DialogSnapshot | null = leg.dialog;
+    try {
+      dialog = snapshotOfExport(this.#deps.backend.exportDialog(call.dialogId));
+    } catch {
+      // dialog already gone in the backend: keep the last export
+    }
+    const fresh: CallLeg = { ...leg, dialog, localSdp: call.answerSdp, ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }) };
+    return { ...rec, legs: [fresh, ...rec.legs.slice(1)], owner: this.#deps.instanceId, epoch: call.epoch, updatedAt: this.#deps.wallclock() };
+  }
+
+  /** Re-stores a changed call (o= version, CSeq) so a new owner never sends stale values. */
+  async #store(call: LiveCall, change: { readonly remoteSdp?: string } = {}): Promise<void> {
+    const next = this.#snapshot(call, change);
+    if (next === null) return;
+    const w = await this.#deps.store.put('call', next, 'any').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
+    if (w.ok) call.record = next;
+    else if (w.reason === 'fenced') await this.#dropLocal(call, 'claimed');
+    else this.#deps.logger.warn({ callId: call.callId, reason: w.reason }, 'call state not updated in the store');
+  }
+
+  /** Fencing before sending on a call's dialog; a lost call is released here silently. */
+  async #owns(call: LiveCall): Promise<boolean> {
+    const lifecycle = this.#deps.lifecycle;
+    if (!lifecycle || call.record === null) return true;
+    const v = await lifecycle.stillOwn(call.callId, call.epoch);
+    if (v.kind === 'owner') return true;
+    await this.#dropLocal(call, v.kind === 'gone' ? 'gone' : v.reason);
+    return false;
+  }
+
+  /** The call continues elsewhere (or nowhere): media released, NOTHING sent on its dialog. */
+  async #dropLocal(call: LiveCall, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
+    if (this.#calls.remove(call) === null) return;
+    callsEndedTotal.inc({ cause });
+    this.#deps.lifecycle?.release(call.callId);
+    await this.#deps.media.leave(call.room.id, call.leg);
+    this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, 'call released here without signalling');
+  }
+
+  #byCallId(callId: string): LiveCall | undefined {
+    return this.#calls.byCallId(callId);
+  }
+
+  /**
+   * Continues a call this instance just claimed (InstanceLifecycle `adopt`); see
+   * call-adoption.ts. Throws when it cannot (the call is ended there).
+   */
+  adopt(record: CallRecord, ownership: CallOwnership): Promise<void> {
+    return adoptCall(
+      {
+        deps: this.#deps,
+        calls: this.#calls,
+        roomById: (id) => (id === null ? null : roomById(this.#deps.rooms, id)),
+        dropLocal: (call, cause) => this.#dropLocal(call, cause),
+      },
+      record,
+      ownership,
+    );
   }
 
   async #reject(inv: IncomingInvite, status: number, reason: string, code: string, warning?: string, profile?: string): Promise<void> {
@@ -299,6 +389,8 @@ function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision:
   const plan = dtlsLegPlan(offer, audio, decision);
   return plan.ice ? { kind: 'webrtc', plan, offerSdp } : { kind: 'dtls-udp', plan };
 }
+
+
 
 function domains(inv: IncomingInvite): { fromDomain?: string; toDomain?: string } {
   const host = (uri: string): string | undefined => /sips?:(?:[^@>;]*@)?([^>;:]+)/i.exec(uri)?.[1];

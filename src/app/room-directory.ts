@@ -48,14 +48,19 @@ export function resolveRoom(dir: RoomDirectoryConfig, user: string | null, sourc
     });
     if (!allowed) return { ok: false, status: 403, reason: 'Forbidden - not allowed to join this room', code: 'ROOM_SOURCE_DENIED' };
   }
-  return {
-    ok: true,
-    room: { id, name: configured?.name ?? id, profile: configured?.profile, maxParticipants: configured?.max_participants ?? dir.maxParticipants },
-  };
+  const room = roomById(dir, id);
+  return room ? { ok: true, room } : { ok: false, status: 404, reason: 'Not Found - no such room', code: 'ROOM_UNKNOWN' };
 }
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A room by id for a call already admitted (takeover): config or on-demand defaults. */
+export function roomById(dir: RoomDirectoryConfig, id: string): ResolvedRoom | null {
+  const c = dir.rooms.find((r) => r.id === id);
+  if (!c && !dir.onDemand) return null;
+  return { id, name: c?.name ?? id, profile: c?.profile, maxParticipants: c?.max_participants ?? dir.maxParticipants };
 }

@@ -11,7 +11,12 @@
  *   address or port moves the media), `a=rtcp` (RFC 3605) follows the new port;
  * - the same codecs and payload types as negotiated (the m= formats of our answer);
  * - `a=crypto` with the same tag and suite and a FRESH key (RFC 4568 7.1.4: a new offer may
- *   carry a new key; the old owner's key is never reused, it may have leaked with the host);
+ *   carry a new key; the old owner's key is not reused, it may have leaked with the host).
+ *   `sdesKey: 'same'` re-offers the stored key instead, for endpoints that never re-key their
+ *   receiver on a re-INVITE (observed: baresip 1.0.0 keeps decrypting with the first key it
+ *   got and drops every packet under the new one). Our sender still starts a new SSRC with a
+ *   random sequence number, so no keystream of the old owner is repeated (RFC 3711 8: the
+ *   keystream depends on SSRC and index) unless the random SSRC collides (2^-32);
  * - `a=sendrecv`: what we want; a peer still holding us answers sendonly (RFC 3264 6.1);
  * - `a=ssrc` lines dropped: the new owner sends with a new SSRC.
  *
@@ -98,8 +103,11 @@ function checkPort(p: number, what: string): void {
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TakeoverError('TAKEOVER_BAD_MEDIA', `${what} must be 1..65535`);
 }
 
+/** How the takeover offer keys our sending direction (see the header comment). */
+export type TakeoverSdesKey = 'new' | 'same';
+
 /** Builds the re-INVITE offer for `leg` moved to `media`. `rng` defaults to node:crypto. */
-export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng = cryptoRng): TakeoverOffer {
+export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng = cryptoRng, sdesKey: TakeoverSdesKey = 'new'): TakeoverOffer {
   if (leg.srtp === null || leg.srtp.keyExchange !== 'sdes') throw new TakeoverError('TAKEOVER_NOT_SDES', `leg ${leg.legId} is not keyed by SDES; DTLS legs run a new handshake instead`);
   if (leg.localSdp === null) throw new TakeoverError('TAKEOVER_NO_LOCAL_SDP', `leg ${leg.legId} has no stored answer to build the new offer from`);
   if (media.address.length === 0 || /\s/.test(media.address)) throw new TakeoverError('TAKEOVER_BAD_MEDIA', 'media address must be one token');
@@ -126,7 +134,7 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
 
   // RFC 4568 6.1: key||salt of the suite's lengths, fresh from the CSPRNG.
   const len = masterKeySaltLength(suiteByName(suite.name));
-  const keySalt = rng(len);
+  const keySalt = sdesKey === 'same' ? concat(leg.srtp.local.masterKey, leg.srtp.local.masterSalt) : rng(len);
   if (!(keySalt instanceof Uint8Array) || keySalt.length !== len) throw new GatehouseError('internal', 'TAKEOVER_RNG_LENGTH', `key generator returned the wrong number of bytes (wanted ${len})`);
   const oldKey: CryptoKeyParam | undefined = old.attribute.keyParams[0];
   const keyParam: CryptoKeyParam = {

@@ -138,9 +138,31 @@ export const configSchema = z.strictObject({
             .min(1),
         })
         .optional(),
+      /**
+       * Takeover (redis): how often this instance renews its heartbeat in the store. Survivors
+       * see it dead `instance_ttl_ms` after its last heartbeat and take its calls over.
+       */
+      heartbeat_interval_ms: z.number().int().min(100).max(60_000).default(1000),
+      /**
+       * Takeover (redis): how long a heartbeat keeps this instance alive in the registry; after
+       * it lapses (crash, kill -9, partition) another instance claims its calls. Shorter means
+       * faster takeover but a false takeover on a short store hiccup. Must exceed
+       * heartbeat_interval_ms by more than 10% of itself (the lease margin).
+       */
+      instance_ttl_ms: z.number().int().min(300).max(600_000).default(3000),
+      /**
+       * Takeover (redis): the SDES key the new owner offers in its re-INVITE. `new` (default): a
+       * fresh key (the dead host may have leaked the old one). `same`: the stored one, for
+       * endpoints that ignore a new key in a re-INVITE (baresip 1.0.0 does) and would otherwise
+       * fail to decrypt every packet after a takeover.
+       */
+      takeover_sdes_key: z.enum(['new', 'same']).default('new'),
     })
     .prefault({})
     .superRefine((s, ctx) => {
+      if (s.instance_ttl_ms - Math.floor(s.instance_ttl_ms / 10) <= s.heartbeat_interval_ms) {
+        ctx.addIssue({ code: 'custom', path: ['instance_ttl_ms'], message: 'must exceed heartbeat_interval_ms by more than 10% of itself, or the lease lapses between two heartbeats' });
+      }
       if (s.store === 'redis' && s.url === undefined) {
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when state.store is redis' });
       }

@@ -4,7 +4,8 @@
  * ICE-lite peers on their own range, and one MediaRoom per active room, created on the first
  * join and closed when the last leg leaves.
  */
-import type { LegRequest, MediaLegHandle, MediaPlane, OpenedLeg } from '../../app/call-service.ts';
+import type { LegRequest, MediaLegHandle, MediaPlane, OpenedLeg, ReservedSdesMedia } from '../../ports/media-plane.ts';
+import type { SdesLegPlan } from '../../app/sdes-leg-plan.ts';
 import type { Fingerprint } from '../../../sdp/index.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { createDtlsUdpLeg, createWebRtcGuestLeg, DEFAULT_GUEST_AUDIO, gatewayDtlsIdentity } from '../webrtc/index.ts';
@@ -84,6 +85,31 @@ export class RoomMediaPlane implements MediaPlane {
       await ports.release();
       throw err;
     }
+  }
+
+  /**
+   * Takeover (src/app/takeover-reinvite.ts): the new owner needs its port in the re-INVITE
+   * offer before it knows the peer's answer, so binding and starting are two steps.
+   */
+  async reserveSdes(rtcpMux: boolean): Promise<ReservedSdesMedia> {
+    const ports = await this.#o.allocator.allocate({ rtcpMux });
+    let started = false;
+    return {
+      rtpPort: ports.rtpPort,
+      rtcpPort: ports.rtcp === null ? null : ports.rtcpPort,
+      start: (id: string, plan: SdesLegPlan): MediaLegHandle => {
+        if (started) throw new Error('reserved media ports already started');
+        started = true;
+        const leg = new SdesMediaLeg({
+          id, ports, formats: plan.formats, remote: plan.remote, direction: plan.peerDirection, mediaTimeoutMs: this.#o.mediaTimeoutMs, logger: this.#o.logger,
+          suite: plan.suite, localKey: plan.localKey, remoteKey: plan.remoteKey,
+        });
+        return handle(leg);
+      },
+      release: async () => {
+        if (!started) await ports.release(); // a started leg releases its sockets on close
+      },
+    };
   }
 
   join(roomId: string, h: MediaLegHandle): void {

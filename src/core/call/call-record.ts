@@ -134,6 +134,9 @@ export const CALL_SECRET_PATHS = [
   'legs.*.dtls.privateKeyPem',
   'legs.*.localSdp',
   'legs.*.remoteSdp',
+  // the signalling backend's own dialog export is opaque here and may carry an SDP with our
+  // SDES key (the embedded engine keeps its last answer for refreshes): sealed whole
+  'legs.*.dialog.state',
 ] as const;
 
 export const callCodec: RecordCodec<CallBody> = {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { jsonValue } from './schema-parts.ts';
 import type { JsonValue } from './schema-parts.ts';
+import type { ExportedDialog } from '../../ports/signalling-backend.ts';
 
 /**
  * A SIP dialog as stored for takeover: the signalling backend's own export (the
@@ -24,3 +25,11 @@ export const dialogSnapshotSchema = z
   })
   .strict()
   .readonly();
+
+/**
+ * A backend export as stored. The embedded backend's export is JSON-safe plain data
+ * (signalling-backend.ts); the call record seals `state` whole (it may hold our last SDP).
+ */
+export function snapshotOfExport(d: ExportedDialog): DialogSnapshot {
+  return d as DialogSnapshot;
+}

@@ -160,12 +160,14 @@ describe('Redis outage behaviour (real redis-server stopped, restarted, hung, pa
     track(a.store);
     track(b.store);
     const ttl = 300;
+    // the lease counts from when the heartbeat was SENT (Redis starts the TTL on receipt, so
+    // a time taken after the reply would make the lease outlive the key)
+    const lastRenewedAt = Date.now();
     await a.store.heartbeat(makeInstance('inst-a', ttl));
     await b.store.heartbeat(makeInstance('inst-b', 60_000));
     const call = makeCall('c1', 'inst-a');
     await a.store.put('call', call, 'absent');
     const mine = { owner: 'inst-a', epoch: 1 };
-    const lastRenewedAt = Date.now();
 
     proxy.cut();
     await unavailable(a.store.heartbeat(makeInstance('inst-a', ttl)));
