@@ -35,7 +35,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
   if (config.state.store === 'redis' && (keyring === null || config.state.url === undefined)) {
     throw new Error('state.store redis needs state.url and state.kek'); // the schema already refuses this
   }
-  const store: StateStore & InstanceRegistry & { close?: () => Promise<void> } =
+  const store: StateStore & InstanceRegistry & { close?: () => Promise<void>; readonly connected?: boolean } =
     config.state.store === 'redis' && keyring !== null
       ? await openRedisStateStore({
           url: config.state.url ?? '',
@@ -131,6 +131,8 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     instanceId,
     wallclock: () => Date.now(),
     logger,
+    admission: { maxCalls: config.admission.max_calls, retryAfterSeconds: config.admission.retry_after_s, storeOutage: config.admission.on_state_outage },
+    storeAvailable: () => store.connected !== false,
     ...(lifecycle ? { lifecycle, registry: store, takeoverSdesKey: config.state.takeover_sdes_key } : {}),
   });
   if (lifecycle) {

@@ -48,6 +48,10 @@ export interface CallServiceDeps {
   readonly instanceId: string;
   readonly wallclock: () => number;
   readonly logger: Logger;
+  /** Per-instance limits and the rule for new calls while the state store is unreachable. */
+  readonly admission: { readonly maxCalls: number; readonly retryAfterSeconds: number; readonly storeOutage: 'reject' | 'local' };
+  /** False while the state store cannot be reached (Redis down or partitioned). */
+  readonly storeAvailable: () => boolean;
   /** Takeover (state.store redis): tracking, fencing and the lease. Absent: one instance. */
   readonly lifecycle?: InstanceLifecycle;
   /** Live instances, for drain hand-over (with `lifecycle`). */
@@ -154,6 +158,12 @@ export class CallService implements Service {
     const { backend, logger } = this.#deps;
     const log = logger.child({ callId: inv.callId, transport: inv.source.transport, remote: `${inv.source.remote.address}:${inv.source.remote.port}` });
     if (!this.#accepting) return this.#reject(inv, 503, 'Service Unavailable - draining', 'DRAINING');
+    // admission (issue 7): a full instance says so at once, with Retry-After, so an upstream
+    // proxy fails over to another instance instead of waiting
+    if (this.#calls.size >= this.#deps.admission.maxCalls) return this.#reject(inv, 503, 'Service Unavailable - at capacity', 'AT_CAPACITY');
+    if (this.#deps.admission.storeOutage === 'reject' && !this.#deps.storeAvailable()) {
+      return this.#reject(inv, 503, 'Service Unavailable - state store unreachable', 'STATE_UNAVAILABLE');
+    }
     const r = resolveRoom(this.#deps.rooms, inv.user, inv.source.remote.address);
     if (!r.ok) return this.#reject(inv, r.status, r.reason, r.code);
     const room = r.room;
@@ -365,7 +375,8 @@ export class CallService implements Service {
   async #reject(inv: IncomingInvite, status: number, reason: string, code: string, warning?: string, profile?: string): Promise<void> {
     callsRejectedTotal.inc({ status: String(status), code });
     this.#deps.logger.info({ callId: inv.callId, status, code, profile, warning }, 'call rejected');
-    await this.#deps.backend.reject(inv.requestId, status, reason, warning);
+    const retryAfter = status === 503 ? this.#deps.admission.retryAfterSeconds : undefined;
+    await this.#deps.backend.reject(inv.requestId, status, reason, warning, retryAfter);
   }
 
   #fail(inv: IncomingInvite, err: unknown): void {

@@ -209,6 +209,17 @@ export const configSchema = z.strictObject({
       sip_domain: z.string().min(1).optional(),
     })
     .prefault({}),
+  admission: z
+    .strictObject({
+      /** Calls this instance carries at most; more get 503 with Retry-After (RFC 3261 21.5.4). */
+      max_calls: positiveInt.default(500),
+      /** Retry-After seconds on every 503 (capacity, draining, state store unreachable). */
+      retry_after_s: z.number().int().min(0).max(3600).default(5),
+      /** New calls while the state store (Redis) is unreachable: `reject` (503, another instance
+       * takes them) or `local` (accepted, state written when the store returns). */
+      on_state_outage: z.enum(['reject', 'local']).default('reject'),
+    })
+    .prefault({}),
   rooms: roomsSchema,
   drain: z
     .strictObject({

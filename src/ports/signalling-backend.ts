@@ -108,8 +108,9 @@ export interface ExportedDialog {
 export interface SignallingBackend extends EventEmitter<SignallingBackendEvents> {
   /** 200 OK to a pending INVITE / re-INVITE / in-dialog request. Resolves when sent. */
   answer(requestId: string, options?: AnswerOptions): Promise<void>;
-  /** Final non-2xx (e.g. 480, 488) with a reason phrase and optional Warning text. */
-  reject(requestId: string, status: number, reason: string, warning?: string): Promise<void>;
+  /** Final non-2xx (e.g. 480, 488) with a reason phrase, optional Warning text and, for 503,
+   * Retry-After seconds (RFC 3261 21.5.4) so upstream proxies fail over. */
+  reject(requestId: string, status: number, reason: string, warning?: string, retryAfterSeconds?: number): Promise<void>;
   /** Send a request in a dialog (re-INVITE, BYE, INFO, OPTIONS, UPDATE); resolves with the
    * final response (the ACK for a 2xx re-INVITE is sent by the backend). */
   request(dialogId: string, method: InDialogMethod, body?: { readonly contentType: string; readonly body: string }): Promise<DialogReply>;

@@ -29,6 +29,7 @@ beforeAll(async () => {
       `  tcp: { listen: "127.0.0.1:${sipPort}" }`,
       `admin: { listen: "127.0.0.1:${adminPort}" }`,
       'media: { port_min: 46000, port_max: 46999 }',
+      'admission: { max_calls: 1, retry_after_s: 7 }',
       'rooms:',
       '  list:',
       '    - id: lobby',
@@ -68,19 +69,32 @@ describe('gatehouse start answers room calls (issues 3 and 5)', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('a full instance answers 503 with Retry-After while its one call is up (admission)', async () => {
+    const joined = (): number => gw.lines.filter((l) => l.msg === 'call joined room').length;
+    const before = joined();
+    const first = runSipp({ scenario: 'uac-room-gcm.xml', target: `127.0.0.1:${sipPort}`, transport: 'u1', service: 'lobby', callLengthMs: 4000 });
+    await gw.waitForLog(() => joined() > before);
+    const second = await runSipp({ scenario: 'uac-at-capacity.xml', target: `127.0.0.1:${sipPort}`, transport: 'u1', service: 'lobby' });
+    expect(second.errors).toBe('');
+    expect(second.exitCode).toBe(0);
+    expect((await first).exitCode).toBe(0);
+    expect(gw.lines.find((l) => l.code === 'AT_CAPACITY')).toMatchObject({ msg: 'call rejected', status: 503 });
+  });
+
   it('counts what happened in /metrics and logs the choice without key material', async () => {
     const metrics = await (await fetch(`${admin}/metrics`)).text();
-    expect(metrics).toMatch(/^gatehouse_calls_answered_total\{transport="udp"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_calls_answered_total\{transport="udp"\} 2$/m);
+    expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="503",code="AT_CAPACITY"\} 1$/m);
     expect(metrics).toMatch(/^gatehouse_calls_answered_total\{transport="tcp"\} 1$/m);
     expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="488",code="POLICY_PLAINTEXT_REFUSED"\} 1$/m);
     expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="404",code="ROOM_UNKNOWN"\} 1$/m);
-    expect(metrics).toMatch(/^gatehouse_srtp_negotiations_total\{.*suite="AEAD_AES_256_GCM".*\} 2$/m);
+    expect(metrics).toMatch(/^gatehouse_srtp_negotiations_total\{.*suite="AEAD_AES_256_GCM".*\} 3$/m);
     const joined = gw.lines.filter((l) => l.msg === 'call joined room');
-    expect(joined.map((l) => l.suite)).toEqual(['AEAD_AES_256_GCM', 'AEAD_AES_256_GCM']);
+    expect(joined.map((l) => l.suite)).toEqual(['AEAD_AES_256_GCM', 'AEAD_AES_256_GCM', 'AEAD_AES_256_GCM']);
     const out = gw.stdout();
     expect(out).not.toContain('ZGVmZ2hpamtsbW5vcHFyc3R1');
     expect(out).not.toMatch(/inline:[A-Za-z0-9+/]{20}/);
     // both calls ended by the caller's BYE; the room ended with the last one
-    expect(gw.lines.filter((l) => l.msg === 'call left room; room ended')).toHaveLength(2);
+    expect(gw.lines.filter((l) => l.msg === 'call left room; room ended')).toHaveLength(3);
   });
 });

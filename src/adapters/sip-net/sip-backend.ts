@@ -114,10 +114,11 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     if (entry !== undefined && timer !== undefined) entry.sessionTimer.start(timer.interval, timer.weRefresh);
   }
 
-  async reject(requestId: string, status: number, reason: string, warning?: string): Promise<void> {
+  async reject(requestId: string, status: number, reason: string, warning?: string, retryAfterSeconds?: number): Promise<void> {
     if (status < 300 || status > 699) throw new GatehouseError('internal', 'SIP_BAD_REJECT_STATUS', `reject needs a 3xx-6xx status, got ${String(status)}`);
     const p = this.takePending(requestId);
     const extra: SipHeader[] = warning === undefined ? [] : [{ name: 'Warning', value: warningValue(warning) }];
+    if (retryAfterSeconds !== undefined) extra.push({ name: 'Retry-After', value: String(Math.max(0, Math.round(retryAfterSeconds))) });
     const entry = this.dialogs.get(p.dialogId);
     if (entry !== undefined && p.ctx.request.method === 'INVITE') entry.incomingInvite = false;
     if (!this.engine.respond(requestId, createResponse(p.ctx.request, status, reason, extra, { toTag: p.ctx.toTag }))) {
