@@ -14,10 +14,10 @@
  * instance with fresh media and a target-refresh re-INVITE (src/app/takeover-reinvite.ts);
  * `stopAccepting` hands live calls to other instances (src/app/drain-migration.ts).
  */
-import { buildAnswer, type MediaAnswerPlan, type SessionDescription } from '../../sdp/index.ts';
-import type { LegRequest, MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
-import { dtlsNegotiated, warningText, type CryptoPolicy, type MediaDecision, type PeerContext } from '../../crypto-policy/index.ts';
-import { dtlsLegPlan } from './dtls-leg-plan.ts';
+import { buildAnswer } from '../../sdp/index.ts';
+import type { MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
+import { dtlsNegotiated, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
+import { legRequest, peerOf } from './leg-request.ts';
 import type { CallLeg, CallOwnership, CallRecord } from '../core/call/call-record.ts';
 import { snapshotOfExport, type DialogSnapshot } from '../core/call/dialog-snapshot.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -31,7 +31,6 @@ import { reasonPhrase } from '../core/sip/reason-phrases.ts';
 import { negotiateOffer } from './negotiate-offer.ts';
 import { resolveRoom, roomById, type RoomDirectoryConfig } from './room-directory.ts';
 import { adoptCall } from './call-adoption.ts';
-import { sdesLegPlan } from './sdes-leg-plan.ts';
 import { answerHoldReinvite } from './reinvite.ts';
 import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
 import type { TakeoverSdesKey } from './takeover-reinvite.ts';
@@ -169,11 +168,7 @@ export class CallService implements Service {
     const room = r.room;
     if (this.#calls.roomSize(room.id) >= room.maxParticipants) return this.#reject(inv, 486, 'Busy Here - room is full', 'ROOM_FULL');
     if (inv.sdp === null) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_OFFER', '399 gatehouse "an SDP offer is required in the INVITE"');
-    const peer = {
-      ip: inv.source.remote.address,
-      ...(inv.source.tlsPeer ? { certSubject: Object.entries(inv.source.tlsPeer.subject).map(([k, v]) => `${k}=${v}`).join(', ') } : {}),
-      ...domains(inv),
-    };
+    const peer = peerOf(inv);
     const outcome = negotiateOffer(this.#deps.policy, {
       sdp: inv.sdp,
       peer,
@@ -393,19 +388,4 @@ export class CallService implements Service {
     const warning = typeof e.sipReason === 'string' ? `399 gatehouse "${warningText(e.sipReason)}"` : undefined;
     void this.#deps.backend.reject(inv.requestId, status, reasonPhrase(status), warning).catch(() => undefined);
   }
-}
-
-function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision: MediaDecision, offerSdp: string): LegRequest {
-  if (audio.keying?.kind === 'sdes') return { kind: 'sdes', plan: sdesLegPlan(offer, audio, decision) };
-  const plan = dtlsLegPlan(offer, audio, decision);
-  return plan.ice ? { kind: 'webrtc', plan, offerSdp } : { kind: 'dtls-udp', plan };
-}
-
-
-
-function domains(inv: IncomingInvite): { fromDomain?: string; toDomain?: string } {
-  const host = (uri: string): string | undefined => /sips?:(?:[^@>;]*@)?([^>;:]+)/i.exec(uri)?.[1];
-  const f = host(inv.from);
-  const t = host(inv.to);
-  return { ...(f ? { fromDomain: f } : {}), ...(t ? { toDomain: t } : {}) };
 }

@@ -1,0 +1,30 @@
+/**
+ * What an admitted INVITE becomes: the peer as the crypto policy's per-peer overrides see it
+ * (source address, verified TLS client-certificate subject, From/To domains), and the kind of
+ * media leg its accepted audio m-line needs (SDES; DTLS over plain UDP; WebRTC with ICE).
+ */
+import type { MediaDecision, PeerContext } from '../../crypto-policy/index.ts';
+import type { MediaAnswerPlan, SessionDescription } from '../../sdp/index.ts';
+import type { LegRequest } from '../ports/media-plane.ts';
+import type { IncomingInvite } from '../ports/signalling-backend.ts';
+import { dtlsLegPlan } from './dtls-leg-plan.ts';
+import { sdesLegPlan } from './sdes-leg-plan.ts';
+
+export function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision: MediaDecision, offerSdp: string): LegRequest {
+  if (audio.keying?.kind === 'sdes') return { kind: 'sdes', plan: sdesLegPlan(offer, audio, decision) };
+  const plan = dtlsLegPlan(offer, audio, decision);
+  return plan.ice ? { kind: 'webrtc', plan, offerSdp } : { kind: 'dtls-udp', plan };
+}
+
+export function peerOf(inv: IncomingInvite): PeerContext {
+  const host = (uri: string): string | undefined => /sips?:(?:[^@>;]*@)?([^>;:]+)/i.exec(uri)?.[1];
+  const from = host(inv.from);
+  const to = host(inv.to);
+  const subject = inv.source.tlsPeer?.subject;
+  return {
+    ip: inv.source.remote.address,
+    ...(subject ? { certSubject: Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ') } : {}),
+    ...(from ? { fromDomain: from } : {}),
+    ...(to ? { toDomain: to } : {}),
+  };
+}
