@@ -13,11 +13,8 @@
  *       .responseRoutable  partial !== undefined: send a response, else drop silently
  *     createErrorResponse(err, opts?): SipResponse | null   the 400/505 to send (null: drop; never for ACK)
  *     Datagram: Content-Length optional; longer datagram truncated, shorter -> 'body-too-short'.
- *     Stream: Content-Length mandatory and exact. Cut messages first with frameStream().
- *
- *   frameStream(buf: Uint8Array, limits?): {kind:'need-more'} | {kind:'keepalive', length, ping}
- *     | {kind:'message', offset, length}     (throws SipParseError: close the connection)
- *     RFC 5626 keep-alive: `ping` true for "\r\n\r\n" -> answer "\r\n".
+ *     Stream: Content-Length mandatory and exact; src/adapters/sip-net/stream-framer.ts cuts
+ *     messages out of the byte stream first (with RFC 5626 keep-alives and slowloris timing).
  *
  *   serializeMessage(msg: SipMessage): Buffer      (Content-Length always rewritten to body length)
  *
@@ -76,7 +73,6 @@ export * from './header-names.ts';
 export * from './header-values.ts';
 export * from './headers.ts';
 export * from './parser.ts';
-export * from './framing.ts';
 export * from './serializer.ts';
 export * from './response.ts';
 export * from './reason-phrases.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bareHost, createErrorResponse, createResponse, frameStream, getCallId, getContacts, getFrom, getHeader, getHeaderValues,
+  bareHost, createErrorResponse, createResponse, getCallId, getContacts, getFrom, getHeader, getHeaderValues,
   getSupported, getTo, getTopVia, header, parseMessage, parseUri, serializeMessage, SipParseError, toTag, uriHost,
   type SipRequest,
 } from '../../../src/core/sip/index.ts';
@@ -111,25 +111,6 @@ describe('SIP parser (RFC 3261 7, 25)', () => {
   });
 });
 
-describe('stream framing (RFC 3261 18.3, RFC 5626 3.5.1)', () => {
-  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-  it('needs more until the body is complete, then cuts exactly one message', () => {
-    const two = enc(INVITE + INVITE);
-    expect(frameStream(two.subarray(0, 50))).toEqual({ kind: 'need-more' });
-    expect(frameStream(two.subarray(0, INVITE.length - 1))).toEqual({ kind: 'need-more' });
-    expect(frameStream(two)).toEqual({ kind: 'message', offset: 0, length: INVITE.length });
-  });
-  it('double-CRLF ping and single-CRLF pong', () => {
-    expect(frameStream(enc('\r\n\r\nINV'))).toEqual({ kind: 'keepalive', length: 4, ping: true });
-    expect(frameStream(enc('\r\n'))).toEqual({ kind: 'keepalive', length: 2, ping: false });
-    expect(frameStream(enc('\r'))).toEqual({ kind: 'need-more' });
-  });
-  it('refuses what can never frame', () => {
-    expect(() => frameStream(enc(INVITE.replace('l: 4\r\n', '')))).toThrow(expect.objectContaining({ reason: 'bad-content-length' }));
-    expect(() => frameStream(enc('x'.repeat(70000)))).toThrow(expect.objectContaining({ reason: 'too-large' }));
-    expect(() => frameStream(enc(INVITE.replace('l: 4', 'l: 99999')), { maxMessageBytes: 1000, maxHeaders: 10, maxLineLength: 100 })).toThrow(expect.objectContaining({ reason: 'too-large' }));
-  });
-});
 
 describe('name-addr edge cases (RFC 3261 20.10)', () => {
   it("a quoted '<' in an addr-spec parameter does not start a name-addr", () => {
