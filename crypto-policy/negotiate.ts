@@ -84,24 +84,44 @@ export const cryptoRng: Rng = csprngBytes;
  * never in the clear. When the encrypted half fails, the plaintext half follows allowPlaintext.
  */
 function pairDualMlines(offers: readonly MediaOffer[], decisions: MediaDecision[]): void {
-  decisions.forEach((d, i) => {
+  for (let i = 0; i < decisions.length; i++) {
+    const d = decisions[i] as MediaDecision;
     const partnerIndex = offers[i]?.dualOf;
-    if (d.transport !== 'rtp' || d.keying !== 'none' || partnerIndex === undefined) return;
+    if (d.transport !== 'rtp' || d.keying !== 'none' || partnerIndex === undefined) continue;
     const other = decisions.find((x) => x.index === partnerIndex);
-    if (!other || (other.transport !== 'srtp' && other.transport !== 'dtls-srtp')) return;
+    if (!other || (other.transport !== 'srtp' && other.transport !== 'dtls-srtp')) continue;
     if (other.verdict === 'accept') {
       decisions[i] = { ...d, verdict: 'reject', reasons: [`plaintext half of a dual m-line offer: encrypted m-line ${other.index} was accepted`, ...d.reasons] };
     } else {
       decisions[i] = { ...d, reasons: [...d.reasons, `plaintext half of a dual m-line offer with m-line ${other.index}, which was rejected`] };
     }
-  });
+  }
 }
+
+/** `offered.toUpperCase() === upper` for an upper-case ASCII `upper`, without a new string for ASCII input. */
+function equalsUpper(offered: string, upper: string): boolean {
+  if (offered.length === upper.length) {
+    let i = 0;
+    for (; i < offered.length; i++) {
+      let c = offered.charCodeAt(i);
+      if (c >= 128) break;
+      if (c >= 97 && c <= 122) c -= 32;
+      if (c !== upper.charCodeAt(i)) return false;
+    }
+    if (i === offered.length) return true;
+  } else if (!NON_ASCII.test(offered)) {
+    return false; // ASCII upper-casing keeps the length
+  }
+  return offered.toUpperCase() === upper; // non-ASCII letters may upper-case to ASCII (e.g. U+0131)
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function downgradeFor(profile: Profile, d: MediaDecision, peer: PeerContext): SrtpDowngradeEvent | null {
   if (d.verdict !== 'accept' || d.keying !== 'sdes' || d.suite === null) return null;
   const preferred = profile.suites[0];
   if (preferred === undefined || d.suite === preferred) return null;
-  const lines = d.offered.crypto.filter((l) => l.offered.toUpperCase() === preferred);
+  const lines = d.offered.crypto.filter((l) => equalsUpper(l.offered, preferred));
   const reason = lines.length === 0 ? `peer did not offer ${preferred}` : `${preferred} offered but rejected: ${lines.map((l) => l.reason).join('; ')}`;
   return { type: 'srtp-downgrade', profile: profile.name, keying: 'sdes', chosen: d.suite, preferred, mediaIndex: d.index, kind: d.kind, peer, reason };
 }
@@ -122,13 +142,23 @@ export function negotiate(input: NegotiateInput): Negotiation {
   const peer = input.peer ?? {};
   const rng = input.rng ?? cryptoRng;
   const choice: ProfileChoice = input.profileChoice ?? { profile: profile.name, source: 'explicit', rule: null, reason: `profile ${profile.name} given by the caller` };
-  const decisions = input.media.map((m) => decideMedia(profile, m, rng));
+  const decisions: MediaDecision[] = [];
+  for (const m of input.media) decisions.push(decideMedia(profile, m, rng));
   pairDualMlines(input.media, decisions);
-  const accepted = decisions.filter((d) => d.verdict === 'accept');
-  const downgrades = decisions.map((d) => downgradeFor(profile, d, peer)).filter((e): e is SrtpDowngradeEvent => e !== null);
-  const metrics: NegotiationMetricLabels[] = accepted
-    .filter((d) => d.keying !== 'dtls')
-    .map((d) => ({ profile: profile.name, suite: d.suite ?? 'none', keying: d.keying, downgraded: downgrades.some((e) => e.mediaIndex === d.index) ? 'true' : 'false' }));
+  const accepted: MediaDecision[] = [];
+  const downgrades: SrtpDowngradeEvent[] = [];
+  for (const d of decisions) {
+    if (d.verdict === 'accept') accepted.push(d);
+    const e = downgradeFor(profile, d, peer);
+    if (e !== null) downgrades.push(e);
+  }
+  const metrics: NegotiationMetricLabels[] = [];
+  for (const d of accepted) {
+    if (d.keying === 'dtls') continue;
+    let downgraded: 'true' | 'false' = 'false';
+    for (const e of downgrades) if (e.mediaIndex === d.index) downgraded = 'true';
+    metrics.push({ profile: profile.name, suite: d.suite ?? 'none', keying: d.keying, downgraded });
+  }
   const ok = accepted.length > 0;
   return {
     verdict: ok ? 'accept' : 'reject',

@@ -66,10 +66,10 @@ export class CryptoPolicy {
       const p = this.findProfile(options.profile);
       if (!p.ok) throw new PolicyConfigError('requested profile', [{ path: 'profile', reason: p.reason }]);
       const choice: ProfileChoice = { profile: p.profile.name, source: 'explicit', rule: null, reason: `profile ${p.profile.name} requested explicitly` };
-      return negotiate({ profile: p.profile, media, peer, profileChoice: choice, ...(options.rng ? { rng: options.rng } : {}) });
+      return negotiate(options.rng ? { profile: p.profile, media, peer, profileChoice: choice, rng: options.rng } : { profile: p.profile, media, peer, profileChoice: choice });
     }
     const sel = this.selectProfile(peer);
-    return negotiate({ profile: sel.profile, media, peer, profileChoice: sel.choice, ...(options.rng ? { rng: options.rng } : {}) });
+    return negotiate(options.rng ? { profile: sel.profile, media, peer, profileChoice: sel.choice, rng: options.rng } : { profile: sel.profile, media, peer, profileChoice: sel.choice });
   }
 }
 

@@ -78,23 +78,29 @@ interface Acceptable {
   readonly suite: SrtpSuite;
   readonly rank: number;
   readonly order: number;
-  readonly remote: RemoteSdesParams;
   readonly notes: string[];
 }
 
-type LineCheck = { readonly ok: true; readonly value: Acceptable } | { readonly ok: false; readonly reason: string; readonly notes: string[] };
+interface LineRejection {
+  readonly reason: string;
+  readonly notes: string[];
+}
+
+function isRejection(r: Acceptable | LineRejection): r is LineRejection {
+  return 'reason' in r;
+}
 
 function checkKeys(attr: CryptoAttribute, suite: SrtpSuite, profile: Profile): string | null {
   const keys = attr.keyParams;
   if (keys.length === 0) return 'no key-params (RFC 4568 s9.1 requires one)';
   if (keys.length > MAX_KEY_PARAMS) return `${keys.length} master keys offered, at most ${MAX_KEY_PARAMS} are accepted`;
   const want = masterKeySaltLength(suite);
-  for (const [i, k] of keys.entries()) {
-    const which = keys.length > 1 ? ` (key ${i + 1})` : '';
-    if (k.keySalt.length !== want) return `key||salt is ${k.keySalt.length} bytes${which}, ${suite.name} needs ${want} (${suite.keyLength}+${suite.saltLength}, RFC 4568 s6.1)`;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as CryptoKeyParam;
+    if (k.keySalt.length !== want) return `key||salt is ${k.keySalt.length} bytes${whichKey(keys.length, i)}, ${suite.name} needs ${want} (${suite.keyLength}+${suite.saltLength}, RFC 4568 s6.1)`;
     if (k.lifetime !== undefined) {
-      if (k.lifetime <= 0n) return `lifetime ${k.lifetime}${which} is not a usable key lifetime`;
-      if (k.lifetime > suite.maxLifetimeSrtp) return `lifetime ${lifetimeText(k.lifetime)}${which} exceeds the ${suite.name} maximum of ${lifetimeText(suite.maxLifetimeSrtp)} packets (${suite.rfc})`;
+      if (k.lifetime <= 0n) return `lifetime ${k.lifetime}${whichKey(keys.length, i)} is not a usable key lifetime`;
+      if (k.lifetime > suite.maxLifetimeSrtp) return `lifetime ${lifetimeText(k.lifetime)}${whichKey(keys.length, i)} exceeds the ${suite.name} maximum of ${lifetimeText(suite.maxLifetimeSrtp)} packets (${suite.rfc})`;
     }
     if (k.mki !== undefined) {
       if (!profile.allowMki) return `MKI offered but profile ${profile.name} does not allow MKI (allowMki: false)`;
@@ -112,76 +118,116 @@ function checkKeys(attr: CryptoAttribute, suite: SrtpSuite, profile: Profile): s
   return null;
 }
 
-function checkSessionParams(params: readonly CryptoSessionParam[], profile: Profile, notes: string[]): { remote: Omit<RemoteSdesParams, 'keys'> } | { reason: string } {
-  let kdr: number | null = null;
-  let wsh: number | null = null;
-  let fecOrder: RemoteSdesParams['fecOrder'] = null;
-  let unencryptedSrtp = false;
-  let unencryptedSrtcp = false;
-  let unauthenticatedSrtp = false;
-  const plaintextRefused = (what: string, section: string) => ({ reason: `${what} (RFC 4568 ${section}) refused by profile ${profile.name} (allowPlaintext: false)` });
+/** Names the key in a reason when a line has several. */
+function whichKey(count: number, i: number): string {
+  return count > 1 ? ` (key ${i + 1})` : '';
+}
+
+function plaintextRefused(profile: Profile, what: string, section: string): string {
+  return `${what} (RFC 4568 ${section}) refused by profile ${profile.name} (allowPlaintext: false)`;
+}
+
+/** Checks the session parameters of a line, adding notes; returns why the line is refused, or null. */
+function checkSessionParams(params: readonly CryptoSessionParam[], profile: Profile, notes: string[]): string | null {
   for (const p of params) {
     switch (p.kind) {
       case 'UNENCRYPTED_SRTP':
-        if (!profile.allowPlaintext) return plaintextRefused('UNENCRYPTED_SRTP', 's6.3.2');
-        unencryptedSrtp = true;
+        if (!profile.allowPlaintext) return plaintextRefused(profile, 'UNENCRYPTED_SRTP', 's6.3.2');
         notes.push('UNENCRYPTED_SRTP accepted: RTP payloads are not encrypted');
         break;
       case 'UNENCRYPTED_SRTCP':
-        if (!profile.allowPlaintext) return plaintextRefused('UNENCRYPTED_SRTCP', 's6.3.2');
-        unencryptedSrtcp = true;
+        if (!profile.allowPlaintext) return plaintextRefused(profile, 'UNENCRYPTED_SRTCP', 's6.3.2');
         notes.push('UNENCRYPTED_SRTCP accepted: RTCP is not encrypted');
         break;
       case 'UNAUTHENTICATED_SRTP':
-        if (!profile.allowPlaintext) return plaintextRefused('UNAUTHENTICATED_SRTP', 's6.3.3');
-        unauthenticatedSrtp = true;
+        if (!profile.allowPlaintext) return plaintextRefused(profile, 'UNAUTHENTICATED_SRTP', 's6.3.3');
         notes.push('UNAUTHENTICATED_SRTP accepted: RTP is not authenticated');
         break;
       case 'KDR':
-        kdr = p.value;
         if (p.value !== 0) notes.push(`KDR=${p.value}: peer re-derives session keys every 2^${p.value} packets (RFC 3711 s4.3.1)`);
         break;
       case 'WSH':
-        wsh = p.value;
         notes.push(`WSH=${p.value} recorded as replay window hint`);
         break;
       case 'FEC_ORDER':
-        fecOrder = p.value;
         notes.push(`FEC_ORDER=${p.value} recorded (no FEC is negotiated by the gateway)`);
         break;
       case 'FEC_KEY':
-        return { reason: 'FEC_KEY (RFC 4568 s6.3.5) is not supported: no separately keyed FEC stream' };
+        return 'FEC_KEY (RFC 4568 s6.3.5) is not supported: no separately keyed FEC stream';
       case 'unknown': {
         const name = printableName(p.text.split('=')[0] ?? p.text);
         if (p.text.startsWith('-')) {
           notes.push(`optional session parameter ${name} ignored (RFC 4568 s6.3.7)`);
           break;
         }
-        return { reason: `unknown mandatory session parameter ${name} (RFC 4568 s6.3.7)` };
+        return `unknown mandatory session parameter ${name} (RFC 4568 s6.3.7)`;
       }
       default: {
         const never: never = p;
-        return { reason: `unhandled session parameter ${JSON.stringify(never)}` };
+        return `unhandled session parameter ${JSON.stringify(never)}`;
       }
     }
   }
-  return { remote: { kdr, wsh, fecOrder, unencryptedSrtp, unencryptedSrtcp, unauthenticatedSrtp } };
+  return null;
 }
 
-function checkLine(attr: CryptoAttribute, order: number, profile: Profile): LineCheck {
+/**
+ * What the peer asked for in an accepted line (checkSessionParams has refused every other
+ * case); the last value wins when a parameter repeats. Built for the chosen line only.
+ */
+function remoteParams(attr: CryptoAttribute): RemoteSdesParams {
+  let kdr: number | null = null;
+  let wsh: number | null = null;
+  let fecOrder: RemoteSdesParams['fecOrder'] = null;
+  let unencryptedSrtp = false;
+  let unencryptedSrtcp = false;
+  let unauthenticatedSrtp = false;
+  for (const p of attr.sessionParams) {
+    if (p.kind === 'UNENCRYPTED_SRTP') unencryptedSrtp = true;
+    else if (p.kind === 'UNENCRYPTED_SRTCP') unencryptedSrtcp = true;
+    else if (p.kind === 'UNAUTHENTICATED_SRTP') unauthenticatedSrtp = true;
+    else if (p.kind === 'KDR') kdr = p.value;
+    else if (p.kind === 'WSH') wsh = p.value;
+    else if (p.kind === 'FEC_ORDER') fecOrder = p.value;
+  }
+  return { keys: attr.keyParams, kdr, wsh, fecOrder, unencryptedSrtp, unencryptedSrtcp, unauthenticatedSrtp };
+}
+
+/**
+ * `profile.suites.join(', ')`, kept per suites list: every refused line of every offer names
+ * it. The cache entry is reused only while the list holds the same names.
+ */
+function allowedList(profile: Profile): string {
+  const suites = profile.suites;
+  const hit = ALLOWED_TEXT.get(suites);
+  if (hit !== undefined && sameNames(hit.names, suites)) return hit.text;
+  const text = suites.join(', ');
+  ALLOWED_TEXT.set(suites, { names: [...suites], text });
+  return text;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const ALLOWED_TEXT = new WeakMap<readonly string[], { readonly names: readonly string[]; readonly text: string }>();
+
+function checkLine(attr: CryptoAttribute, order: number, profile: Profile): Acceptable | LineRejection {
   const notes: string[] = [];
   const found = lookupSuite(attr.suite);
-  if (!found.ok) return { ok: false, reason: found.reason, notes };
+  if (!found.ok) return { reason: found.reason, notes };
   const suite = found.suite;
   if (found.via === 'alias') notes.push(`${printableName(attr.suite)} is another name for ${suite.name}`);
   if (found.via === 'case-insensitive') notes.push(`${printableName(attr.suite)} matched ${suite.name} ignoring case`);
   const rank = profile.suites.indexOf(suite.name);
-  if (rank < 0) return { ok: false, reason: `${suite.name} is not allowed by profile ${profile.name} (allows ${profile.suites.join(', ')})`, notes };
+  if (rank < 0) return { reason: `${suite.name} is not allowed by profile ${profile.name} (allows ${allowedList(profile)})`, notes };
   const keyProblem = checkKeys(attr, suite, profile);
-  if (keyProblem !== null) return { ok: false, reason: keyProblem, notes };
-  const sp = checkSessionParams(attr.sessionParams, profile, notes);
-  if ('reason' in sp) return { ok: false, reason: sp.reason, notes };
-  return { ok: true, value: { attr, suite, rank, order, remote: { keys: attr.keyParams, ...sp.remote }, notes } };
+  if (keyProblem !== null) return { reason: keyProblem, notes };
+  const spProblem = checkSessionParams(attr.sessionParams, profile, notes);
+  if (spProblem !== null) return { reason: spProblem, notes };
+  return { attr, suite, rank, order, notes };
 }
 
 function makeAnswer(best: Acceptable, rng: Rng): SdesSelection {
@@ -190,68 +236,82 @@ function makeAnswer(best: Acceptable, rng: Rng): SdesSelection {
   if (!(keySalt instanceof Uint8Array) || keySalt.length !== len) {
     throw new GatehouseError('internal', 'POLICY_RNG_LENGTH', `key generator returned ${keySalt.length} bytes, wanted ${len}`);
   }
-  const lifetimes = best.remote.keys.map((k) => k.lifetime).filter((l): l is bigint => l !== undefined);
+  const keys = best.attr.keyParams;
   // Mirror the tightest lifetime and the MKI length the peer chose, so a peer that frames with
   // an MKI (or rekeys early) sees the same from us; both are ours to pick (RFC 4568 s6.1).
-  const lifetime = lifetimes.length > 0 ? lifetimes.reduce((a, b) => (a < b ? a : b)) : null;
-  const mkiLength = best.remote.keys[0]?.mki?.length;
+  let lifetime: bigint | null = null;
+  for (const k of keys) if (k.lifetime !== undefined && (lifetime === null || k.lifetime < lifetime)) lifetime = k.lifetime;
+  const mkiLength = keys[0]?.mki?.length;
   const mki = mkiLength === undefined ? null : { value: 1n, length: mkiLength };
-  const keyParam: CryptoKeyParam = {
-    method: 'inline',
-    keySalt,
-    ...(lifetime === null ? {} : { lifetime }),
-    ...(mki === null ? {} : { mki }),
-  };
-  const echoed = best.attr.sessionParams.filter((p) => p.kind === 'UNENCRYPTED_SRTP' || p.kind === 'UNENCRYPTED_SRTCP' || p.kind === 'UNAUTHENTICATED_SRTP' || p.kind === 'FEC_ORDER');
+  const keyParam: { method: 'inline'; keySalt: Uint8Array; lifetime?: bigint; mki?: { value: bigint; length: number } } = { method: 'inline', keySalt };
+  if (lifetime !== null) keyParam.lifetime = lifetime;
+  if (mki !== null) keyParam.mki = mki;
+  const echoed: CryptoSessionParam[] = [];
+  for (const p of best.attr.sessionParams) if (p.kind === 'UNENCRYPTED_SRTP' || p.kind === 'UNENCRYPTED_SRTCP' || p.kind === 'UNAUTHENTICATED_SRTP' || p.kind === 'FEC_ORDER') echoed.push(p);
   return {
     keying: 'sdes',
     suite: best.suite,
     tag: best.attr.tag,
-    remote: best.remote,
+    remote: remoteParams(best.attr),
     local: { keySalt, lifetime, mki },
     // The answer repeats the accepted line's tag and crypto-suite as offered (RFC 4568 s7.1.2).
     answer: { tag: best.attr.tag, suite: best.attr.suite, keyParams: [keyParam], sessionParams: echoed },
   };
 }
 
-/** Select from the offered `a=crypto` lines of one m-line. */
-export function selectSdes(profile: Profile, offered: readonly CryptoAttribute[], rng: Rng): SdesOutcome {
-  const considered = offered.slice(0, MAX_CRYPTO_LINES);
-  const seenTags = new Set<number>();
-  const acceptable: Acceptable[] = [];
-  const verdicts = new Map<number, CryptoLineVerdict>();
-  considered.forEach((attr, order) => {
-    const base = { tag: attr.tag, offered: printableName(attr.suite) };
-    if (seenTags.has(attr.tag)) {
-      verdicts.set(order, { ...base, status: 'rejected', reason: `duplicate tag ${attr.tag} (RFC 4568 s9.1: tags are unique per m-line)`, notes: [] });
-      return;
-    }
-    seenTags.add(attr.tag);
-    const r = checkLine(attr, order, profile);
-    if (r.ok) acceptable.push(r.value);
-    else verdicts.set(order, { ...base, status: 'rejected', reason: r.reason, notes: r.notes });
-  });
-  acceptable.sort((a, b) => a.rank - b.rank || a.order - b.order);
-  const best = acceptable[0];
-  for (const a of acceptable) {
-    const base = { tag: a.attr.tag, offered: printableName(a.attr.suite), notes: a.notes };
-    if (a === best) {
-      const why = a.rank === 0 ? `first choice of profile ${profile.name}` : `best acceptable in profile ${profile.name}'s order (position ${a.rank + 1} of ${profile.suites.length})`;
-      verdicts.set(a.order, { ...base, status: 'chosen', reason: why });
-    } else if (best && a.suite === best.suite) {
-      verdicts.set(a.order, { ...base, status: 'acceptable-lost', reason: `same suite as tag ${best.attr.tag}, which was offered earlier` });
-    } else if (best) {
-      verdicts.set(a.order, { ...base, status: 'acceptable-lost', reason: `acceptable, but ${best.suite.name} (tag ${best.attr.tag}) comes first in profile ${profile.name}` });
-    }
+/** Same tag as an earlier line (tags compare like Set members: SameValueZero). */
+function tagSeenBefore(offered: readonly CryptoAttribute[], order: number): boolean {
+  const tag = (offered[order] as CryptoAttribute).tag;
+  for (let j = 0; j < order; j++) {
+    const t = (offered[j] as CryptoAttribute).tag;
+    if (t === tag || (t !== t && tag !== tag)) return true;
   }
-  const lines: CryptoLineVerdict[] = considered.map((_, i) => {
-    const v = verdicts.get(i);
-    if (!v) throw new Error(`crypto line ${i} has no verdict`); // every branch above sets one
-    return v;
-  });
-  for (const attr of offered.slice(MAX_CRYPTO_LINES)) {
-    lines.push({ tag: attr.tag, offered: printableName(attr.suite), status: 'not-considered', reason: `beyond the first ${MAX_CRYPTO_LINES} a=crypto lines of this m-line`, notes: [] });
-  }
-  return { selection: best ? makeAnswer(best, rng) : null, lines };
+  return false;
 }
 
+/** Select from the offered `a=crypto` lines of one m-line. */
+export function selectSdes(profile: Profile, offered: readonly CryptoAttribute[], rng: Rng): SdesOutcome {
+  const considered = Math.min(offered.length, MAX_CRYPTO_LINES);
+  // One verdict per considered line, in offer order; acceptable lines get theirs once the best
+  // (policy order first, then offer order) is known.
+  const lines: (CryptoLineVerdict | undefined)[] = [];
+  const acceptable: Acceptable[] = [];
+  let best: Acceptable | undefined;
+  for (let order = 0; order < considered; order++) {
+    const attr = offered[order] as CryptoAttribute;
+    if (tagSeenBefore(offered, order)) {
+      lines.push({ tag: attr.tag, offered: printableName(attr.suite), status: 'rejected', reason: `duplicate tag ${attr.tag} (RFC 4568 s9.1: tags are unique per m-line)`, notes: [] });
+      continue;
+    }
+    const r = checkLine(attr, order, profile);
+    if (isRejection(r)) {
+      lines.push({ tag: attr.tag, offered: printableName(attr.suite), status: 'rejected', reason: r.reason, notes: r.notes });
+      continue;
+    }
+    lines.push(undefined);
+    acceptable.push(r);
+    if (best === undefined || r.rank < best.rank) best = r;
+  }
+  if (best !== undefined) {
+    for (const a of acceptable) {
+      let status: LineStatus = 'acceptable-lost';
+      let reason: string;
+      if (a === best) {
+        status = 'chosen';
+        reason = a.rank === 0 ? `first choice of profile ${profile.name}` : `best acceptable in profile ${profile.name}'s order (position ${a.rank + 1} of ${profile.suites.length})`;
+      } else if (a.suite === best.suite) {
+        reason = `same suite as tag ${best.attr.tag}, which was offered earlier`;
+      } else {
+        reason = `acceptable, but ${best.suite.name} (tag ${best.attr.tag}) comes first in profile ${profile.name}`;
+      }
+      lines[a.order] = { tag: a.attr.tag, offered: printableName(a.attr.suite), notes: a.notes, status, reason };
+    }
+  }
+  for (let i = 0; i < lines.length; i++) if (lines[i] === undefined) throw new Error(`crypto line ${i} has no verdict`); // every branch above sets one
+  const verdicts = lines as CryptoLineVerdict[];
+  for (let i = considered; i < offered.length; i++) {
+    const attr = offered[i] as CryptoAttribute;
+    verdicts.push({ tag: attr.tag, offered: printableName(attr.suite), status: 'not-considered', reason: `beyond the first ${MAX_CRYPTO_LINES} a=crypto lines of this m-line`, notes: [] });
+  }
+  return { selection: best ? makeAnswer(best, rng) : null, lines: verdicts };
+}

@@ -6,22 +6,30 @@
  * are judged on their fingerprint too. Malformed a=fingerprint / a=setup throw SdpParseError
  * (with the line number): such an offer is unusable, not a policy question.
  */
-import { cryptoLines, findDualPairs, fingerprints, setup } from '../sdp/index.ts';
-import type { CryptoAttribute, Fingerprint, KeyingDecider, KeyingDecision, SessionDescription } from '../sdp/index.ts';
+import { cryptoLines, findDualPairs, setup } from '../sdp/index.ts';
+import { offeredFingerprints } from '../sdp/dtls.ts';
+import type { CryptoAttribute, CryptoLine, Fingerprint, KeyingDecider, KeyingDecision, SessionDescription } from '../sdp/index.ts';
 import type { MediaDecision } from './media-decision.ts';
 import type { MediaOffer } from './media-offer.ts';
 import type { Negotiation } from './negotiate.ts';
 
 export function mediaOffersFromSdp(sdp: SessionDescription): MediaOffer[] {
   const duals = findDualPairs(sdp);
-  return sdp.media.map((m) => {
+  const out: MediaOffer[] = [];
+  for (const m of sdp.media) {
     // cryptoLines is parsed once per section and shared with sdp/ negotiate (sdp/crypto.ts).
     const crypto: CryptoAttribute[] = [];
     const malformedCrypto: { tag: null; reason: string }[] = [];
-    for (const l of cryptoLines(m)) {
+    // Indexed loops: both lists are frozen, and for-of over a frozen array is V8's slow path.
+    const lines = cryptoLines(m);
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i] as CryptoLine;
       if (l.ok) crypto.push(l.attribute);
       else malformedCrypto.push({ tag: null, reason: `line ${l.lineNo}: ${l.error.reason}` });
     }
+    const fps = offeredFingerprints(sdp, m);
+    const hashes: { hash: string }[] = [];
+    for (let i = 0; i < fps.length; i++) hashes.push({ hash: (fps[i] as Fingerprint).hash });
     const offer: MediaOffer = {
       index: m.index,
       kind: m.mLine.media,
@@ -30,12 +38,13 @@ export function mediaOffersFromSdp(sdp: SessionDescription): MediaOffer[] {
       formats: m.mLine.fmts,
       crypto,
       malformedCrypto,
-      fingerprints: fingerprints(sdp, m).map((f) => ({ hash: f.hash })),
+      fingerprints: hashes,
       setup: setup(sdp, m) ?? null,
     };
     const dualOf = duals.get(m.index);
-    return dualOf === undefined ? offer : { ...offer, dualOf };
-  });
+    out.push(dualOf === undefined ? offer : { ...offer, dualOf });
+  }
+  return out;
 }
 
 /** What the answer must say for one decided m-line. `localFingerprints`: our DTLS certificate's. */

@@ -150,22 +150,19 @@ const ALIAS_BY_UPPER: ReadonlyMap<string, SuiteAlias> = new Map(SUITE_ALIASES.ma
 
 /** Shown in reasons: peer input, so keep it printable and short (never a key, but still bounded). */
 export function printableName(offered: string): string {
-  if (offered.length <= 48 && isPrintable(offered)) return offered; // the usual case: a suite name as is
+  // The usual case: a suite name as is (a regex: native scanning beats a character loop here).
+  if (PRINTABLE_48.test(offered)) return offered;
   const clean = offered.replace(/[^\x21-\x7e]/g, '?');
   return clean.length > 48 ? `${clean.slice(0, 45)}...` : clean;
 }
 
-function isPrintable(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
+const PRINTABLE_48 = /^[\x21-\x7e]{0,48}$/;
 
 /** Resolve a suite name as offered in `a=crypto` (RFC 4568 s9.1 srtp-crypto-suite). */
 export function lookupSuite(offered: string): SuiteLookup {
-  const exact = BY_NAME.get(offered);
+  // Exact canonical names first by comparison: a Map lookup hashes the offered string, which
+  // is new for every parsed line.
+  const exact = exactSuite(offered) ?? BY_NAME.get(offered);
   if (exact) return { ok: true, suite: exact, via: 'name', offeredAs: offered };
   const upper = offered.toUpperCase();
   const folded = BY_NAME.get(upper);
@@ -176,6 +173,28 @@ export function lookupSuite(offered: string): SuiteLookup {
     return { ok: false, code: 'SUITE_REFUSED_ALIAS', reason: alias.rejects, offeredAs: offered };
   }
   return { ok: false, code: 'SUITE_UNKNOWN', reason: 'unknown SRTP crypto suite', offeredAs: offered };
+}
+
+/**
+ * The row whose canonical name is exactly `offered`, else undefined. Dispatches on the length
+ * and one or two distinguishing characters, then confirms with a single comparison: a Map
+ * lookup would hash the offered string (new for every parsed line), and a plain switch compares
+ * it in full against every same-length name.
+ */
+function exactSuite(offered: string): SrtpSuite | undefined {
+  let candidate: SuiteName;
+  if (offered.length === 16) {
+    // AEAD_AES_256_GCM, AEAD_AES_128_GCM
+    candidate = offered.charCodeAt(9) === 50 ? 'AEAD_AES_256_GCM' : 'AEAD_AES_128_GCM';
+  } else if (offered.length === 23) {
+    // AES_CM_128_HMAC_SHA1_{80,32}, AES_256_CM_HMAC_SHA1_{80,32}
+    const cm = offered.charCodeAt(4) === 67;
+    const tag80 = offered.charCodeAt(21) === 56;
+    candidate = cm ? (tag80 ? 'AES_CM_128_HMAC_SHA1_80' : 'AES_CM_128_HMAC_SHA1_32') : tag80 ? 'AES_256_CM_HMAC_SHA1_80' : 'AES_256_CM_HMAC_SHA1_32';
+  } else {
+    return undefined;
+  }
+  return offered === candidate ? BY_NAME.get(candidate) : undefined;
 }
 
 /** Row for a canonical name; the type guarantees it exists, the throw guards the table itself. */

@@ -39,24 +39,22 @@ export interface AnswerParams {
 
 export function buildAnswer(negotiation: Negotiation, params: AnswerParams): string {
   const addrType = params.address.includes(':') ? 'IP6' : 'IP4';
-  const out: string[] = [
-    'v=0',
-    `o=${params.origin.username ?? '-'} ${params.origin.sessionId} ${params.origin.sessionVersion} IN ${addrType} ${params.address}`,
-    `s=${params.sessionName ?? '-'}`,
-    `c=IN ${addrType} ${params.address}`,
-    't=0 0',
-  ];
-  const anyIce = negotiation.media.some((p) => p.verdict === 'accept' && p.ice);
-  if (params.ice?.lite === true && anyIce) out.push('a=ice-lite');
+  // Each part is built by concatenation and the parts joined once at the end: the result is one
+  // flat string, with far fewer intermediate strings than one array element per line.
+  let head = `v=0\r\no=${params.origin.username ?? '-'} ${params.origin.sessionId} ${params.origin.sessionVersion} IN ${addrType} ${params.address}\r\ns=${params.sessionName ?? '-'}\r\nc=IN ${addrType} ${params.address}\r\nt=0 0\r\n`;
+  let anyIce = false;
+  for (const p of negotiation.media) if (p.verdict === 'accept' && p.ice) anyIce = true;
+  if (params.ice?.lite === true && anyIce) head += 'a=ice-lite\r\n';
   const bundle = negotiation.bundle;
-  if (bundle !== undefined) out.push(`a=group:BUNDLE ${bundle.join(' ')}`);
+  if (bundle !== undefined) head += `a=group:BUNDLE ${bundle.join(' ')}\r\n`;
+  const out: string[] = [head];
 
   // RFC 8843 7.3.1: every bundled m= section of the answer carries the same port.
   let bundlePort: number | undefined;
   for (const plan of negotiation.media) {
     if (plan.verdict === 'reject') {
-      out.push(`m=${plan.kind} 0 ${plan.proto} ${plan.offeredFmts.join(' ')}`.trimEnd());
-      if (plan.mid !== undefined) out.push(`a=mid:${plan.mid}`);
+      const m = `m=${plan.kind} 0 ${plan.proto} ${plan.offeredFmts.join(' ')}`.trimEnd();
+      out.push(plan.mid === undefined ? `${m}\r\n` : `${m}\r\na=mid:${plan.mid}\r\n`);
       continue;
     }
     const bundled = bundle !== undefined && plan.mid !== undefined && bundle.includes(plan.mid);
@@ -67,33 +65,37 @@ export function buildAnswer(negotiation: Negotiation, params: AnswerParams): str
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new GatehouseError('internal', 'SDP_ANSWER_BAD_PORT', `answer port for m-line ${plan.index} must be 1..65535`);
       if (bundled) bundlePort = port;
     }
-    writeMedia(out, plan, port, params);
+    out.push(mediaText(plan, port, params));
   }
-  return out.join('\r\n') + '\r\n';
+  return out.join('');
 }
 
-function writeMedia(out: string[], plan: MediaAnswerPlan, port: number, params: AnswerParams): void {
-  out.push(`m=${plan.kind} ${port} ${plan.proto} ${plan.codecs.map((c) => c.payloadType).join(' ')}`);
-  if (plan.mid !== undefined) out.push(`a=mid:${plan.mid}`);
-  out.push(`a=${plan.direction}`);
-  if (plan.rtcpMux) out.push('a=rtcp-mux');
+function mediaText(plan: MediaAnswerPlan, port: number, params: AnswerParams): string {
+  let s = `m=${plan.kind} ${port} ${plan.proto}`;
+  for (const c of plan.codecs) s += ` ${c.payloadType}`;
+  s += '\r\n';
+  if (plan.mid !== undefined) s += `a=mid:${plan.mid}\r\n`;
+  s += `a=${plan.direction}\r\n`;
+  if (plan.rtcpMux) s += 'a=rtcp-mux\r\n';
+  const audio = plan.kind === 'audio';
   for (const c of plan.codecs) {
-    out.push(`a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${plan.kind === 'audio' && c.channels > 1 ? `/${c.channels}` : ''}`);
-    if (c.fmtp !== undefined && c.fmtp.length > 0) out.push(`a=fmtp:${c.payloadType} ${c.fmtp}`);
-    for (const fb of c.rtcpFb) out.push(`a=rtcp-fb:${c.payloadType} ${fb}`);
+    s += `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${audio && c.channels > 1 ? `/${c.channels}` : ''}\r\n`;
+    if (c.fmtp !== undefined && c.fmtp.length > 0) s += `a=fmtp:${c.payloadType} ${c.fmtp}\r\n`;
+    for (const fb of c.rtcpFb) s += `a=rtcp-fb:${c.payloadType} ${fb}\r\n`;
   }
-  if (params.ptime !== undefined && plan.kind === 'audio') out.push(`a=ptime:${params.ptime}`);
+  if (params.ptime !== undefined && audio) s += `a=ptime:${params.ptime}\r\n`;
   const k = plan.keying;
-  if (k?.kind === 'sdes') out.push(`a=crypto:${serializeCrypto(k.answer)}`);
+  if (k?.kind === 'sdes') s += `a=crypto:${serializeCrypto(k.answer)}\r\n`;
   if (k?.kind === 'dtls') {
-    for (const f of k.fingerprints) out.push(`a=fingerprint:${serializeFingerprint(f)}`);
-    out.push(`a=setup:${k.setup}`);
+    for (const f of k.fingerprints) s += `a=fingerprint:${serializeFingerprint(f)}\r\n`;
+    s += `a=setup:${k.setup}\r\n`;
   }
   const ice = params.ice;
   if (ice !== undefined && plan.ice) {
-    out.push(`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`);
+    s += `a=ice-ufrag:${ice.ufrag}\r\na=ice-pwd:${ice.pwd}\r\n`;
     const cands = ice.candidates ?? [];
-    for (const c of cands) out.push(`a=candidate:${serializeCandidate(c)}`);
-    if (ice.endOfCandidates ?? cands.length > 0) out.push('a=end-of-candidates');
+    for (const c of cands) s += `a=candidate:${serializeCandidate(c)}\r\n`;
+    if (ice.endOfCandidates ?? cands.length > 0) s += 'a=end-of-candidates\r\n';
   }
+  return s;
 }

@@ -27,16 +27,26 @@ export function splitAttribute(line: SdpLine): AttributeLine {
 export function attributes(section: SdpSection, name: string): readonly AttributeLine[] {
   const out: AttributeLine[] = [];
   const n = name.length;
+  // First character before startsWith: most lines differ there, and the builtin call costs more.
+  const c0 = name.charCodeAt(0);
   for (const l of section.lines) {
     if (l.type !== 'a') continue;
     const v = l.value;
-    if (v.startsWith(name) && (v.length === n || v.charCodeAt(n) === 58)) out.push({ name, value: v.length === n ? '' : v.slice(n + 1), lineNo: l.lineNo });
+    if ((v.charCodeAt(0) === c0 || n === 0) && v.startsWith(name) && (v.length === n || v.charCodeAt(n) === 58)) out.push({ name, value: v.length === n ? '' : v.slice(n + 1), lineNo: l.lineNo });
   }
   return out;
 }
 
 export function firstAttribute(section: SdpSection, name: string): AttributeLine | undefined {
-  return attributes(section, name)[0];
+  // attributes(section, name)[0] without building the rest of the list.
+  const n = name.length;
+  const c0 = name.charCodeAt(0);
+  for (const l of section.lines) {
+    if (l.type !== 'a') continue;
+    const v = l.value;
+    if ((v.charCodeAt(0) === c0 || n === 0) && v.startsWith(name) && (v.length === n || v.charCodeAt(n) === 58)) return { name, value: v.length === n ? '' : v.slice(n + 1), lineNo: l.lineNo };
+  }
+  return undefined;
 }
 
 export function hasAttribute(section: SdpSection, name: string): boolean {
@@ -49,20 +59,18 @@ export function mediaOrSession(sdp: SessionDescription, media: MediaSection, nam
   return m.length > 0 ? m : attributes(sdp.session, name);
 }
 
-// c= of a section, parsed once per parsed section (sdp/parsed-model.ts): dual m-line detection
-// and the hold check of every m= section ask for it.
+/** mediaOrSession(sdp, media, name)[0], without building the lists. */
+export function firstMediaOrSession(sdp: SessionDescription, media: MediaSection, name: string): AttributeLine | undefined {
+  return firstAttribute(media, name) ?? firstAttribute(sdp.session, name);
+}
+
+// c= of a section: parseSdp keeps the first one it validated (sdp/parsed-model.ts); dual m-line
+// detection and the hold check of every m= section ask for it. Parsed here for hand-built sections.
 function sectionConnection(s: SdpSection): Connection | undefined {
-  const memo = ParsedSection.memo(s);
-  if (memo?.connection !== undefined) return memo.connection ?? undefined;
-  let c: Connection | null = null;
-  for (const l of s.lines) {
-    if (l.type === 'c') {
-      c = Object.freeze(parseConnection(l.value, l.lineNo));
-      break;
-    }
-  }
-  if (memo !== undefined) memo.connection = c;
-  return c ?? undefined;
+  const parsed = ParsedSection.connection(s);
+  if (parsed !== undefined) return parsed ?? undefined;
+  for (const l of s.lines) if (l.type === 'c') return Object.freeze(parseConnection(l.value, l.lineNo));
+  return undefined;
 }
 
 /** c= of the media section, else of the session (RFC 8866 5.7). */
@@ -96,12 +104,19 @@ export interface RtpMap {
 
 /** RFC 8866 6.6 `a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]` */
 export function parseRtpMap(a: AttributeLine): RtpMap {
-  const f = scanRtpMap(a.value);
-  if (f === undefined) throw attributeError("malformed 'a=rtpmap' (RFC 8866 6.6)", a.lineNo);
-  const { payloadType, clockRate, channels } = f;
-  if (payloadType > 127) throw attributeError("'a=rtpmap' payload type above 127", a.lineNo);
-  if (clockRate === 0) throw attributeError("'a=rtpmap' clock rate is 0", a.lineNo);
-  if (channels === 0) throw attributeError("'a=rtpmap' channel count is 0", a.lineNo);
+  return rtpMapAt(a.value, 0, a.lineNo);
+}
+
+/**
+ * parseRtpMap for the attribute value starting at `start` of `text` (the caller's whole line
+ * value, so no slice is made per line); `start` past the end is an empty value.
+ */
+export function rtpMapAt(text: string, start: number, lineNo: number): RtpMap {
+  const f = scanRtpMap(text, start);
+  if (f === undefined) throw attributeError("malformed 'a=rtpmap' (RFC 8866 6.6)", lineNo);
+  if (f.payloadType > 127) throw attributeError("'a=rtpmap' payload type above 127", lineNo);
+  if (f.clockRate === 0) throw attributeError("'a=rtpmap' clock rate is 0", lineNo);
+  if (f.channels === 0) throw attributeError("'a=rtpmap' channel count is 0", lineNo);
   return f;
 }
 
@@ -109,17 +124,22 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-/** Up to `max` decimal digits from `i`; undefined when none (or more than `max`) are there. */
-function digitsAt(v: string, i: number, max: number): { value: number; end: number } | undefined {
-  let n = 0;
+/** Index after the decimal digits at `i` (i itself when there are none). */
+function digitsEnd(v: string, i: number): number {
   let j = i;
   while (j < v.length) {
     const c = v.charCodeAt(j);
     if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
     j++;
   }
-  return j === i || j - i > max ? undefined : { value: n, end: j };
+  return j;
+}
+
+/** Value of the decimal digits v[i..j) (at most 10 digits: exact in a double). */
+function digitsValue(v: string, i: number, j: number): number {
+  let n = 0;
+  for (let k = i; k < j; k++) n = n * 10 + (v.charCodeAt(k) - 48);
+  return n;
 }
 
 /**
@@ -127,31 +147,34 @@ function digitsAt(v: string, i: number, max: number): { value: number; end: numb
  *   ^([0-9]{1,3})[ \t]+([^ \t/]+)\/([0-9]{1,10})(?:\/([0-9]{1,3}))?[ \t]*$
  * Every step is forced (the name stops at the first blank or '/'), so no backtracking is lost.
  */
-function scanRtpMap(v: string): RtpMap | undefined {
-  const pt = digitsAt(v, 0, 3);
-  if (pt === undefined || pt.end >= v.length || !isBlank(v.charCodeAt(pt.end))) return undefined;
-  let i = pt.end;
-  while (i < v.length && isBlank(v.charCodeAt(i))) i++;
+function scanRtpMap(v: string, start: number): RtpMap | undefined {
+  const n = v.length;
+  const ptEnd = digitsEnd(v, start);
+  if (ptEnd === start || ptEnd - start > 3 || ptEnd >= n || !isBlank(v.charCodeAt(ptEnd))) return undefined;
+  let i = ptEnd;
+  while (i < n && isBlank(v.charCodeAt(i))) i++;
   const nameStart = i;
-  while (i < v.length) {
+  while (i < n) {
     const c = v.charCodeAt(i);
     if (c === 47 || isBlank(c)) break;
     i++;
   }
-  if (i === nameStart || i >= v.length || v.charCodeAt(i) !== 47) return undefined;
-  const encodingName = v.slice(nameStart, i);
-  const rate = digitsAt(v, i + 1, 10);
-  if (rate === undefined) return undefined;
-  i = rate.end;
+  if (i === nameStart || i >= n || v.charCodeAt(i) !== 47) return undefined;
+  const nameEnd = i;
+  const rateEnd = digitsEnd(v, i + 1);
+  if (rateEnd === i + 1 || rateEnd - (i + 1) > 10) return undefined;
+  const clockRate = digitsValue(v, i + 1, rateEnd);
+  i = rateEnd;
   let channels: number | undefined;
-  if (i < v.length && v.charCodeAt(i) === 47) {
-    const ch = digitsAt(v, i + 1, 3);
-    if (ch === undefined) return undefined;
-    channels = ch.value;
-    i = ch.end;
+  if (i < n && v.charCodeAt(i) === 47) {
+    const chEnd = digitsEnd(v, i + 1);
+    if (chEnd === i + 1 || chEnd - (i + 1) > 3) return undefined;
+    channels = digitsValue(v, i + 1, chEnd);
+    i = chEnd;
   }
-  while (i < v.length && isBlank(v.charCodeAt(i))) i++;
-  return i === v.length ? { payloadType: pt.value, encodingName, clockRate: rate.value, channels } : undefined;
+  while (i < n && isBlank(v.charCodeAt(i))) i++;
+  if (i !== n) return undefined;
+  return { payloadType: digitsValue(v, start, ptEnd), encodingName: v.slice(nameStart, nameEnd), clockRate, channels };
 }
 
 export function rtpMaps(media: MediaSection): RtpMap[] {
@@ -166,11 +189,27 @@ export interface Fmtp {
   readonly params: ReadonlyMap<string, string>;
 }
 
-/** RFC 8866 6.15 `a=fmtp:<format> <format specific parameters>` */
-export function parseFmtp(a: AttributeLine): Fmtp {
-  const m = /^([^ \t]+)(?:[ \t]+(.*))?$/.exec(a.value);
-  if (m === null || a.value.length === 0) throw attributeError("malformed 'a=fmtp' (RFC 8866 6.15)", a.lineNo);
-  const raw = (m[2] ?? '').trim();
+/**
+ * A parsed `a=fmtp`. The parameter map is built on first use: most formats an answer keeps
+ * (PCMU, telephone-event, opus) only echo `raw`, and only H.264, VP9 and rtx read parameters
+ * (sdp/codec-match.ts). Splitting cannot fail, so deferring it changes no validation.
+ */
+class FmtpLine implements Fmtp {
+  readonly format: string;
+  readonly raw: string;
+  #params: ReadonlyMap<string, string> | undefined = undefined;
+
+  constructor(format: string, raw: string) {
+    this.format = format;
+    this.raw = raw;
+  }
+
+  get params(): ReadonlyMap<string, string> {
+    return (this.#params ??= fmtpParams(this.raw));
+  }
+}
+
+function fmtpParams(raw: string): ReadonlyMap<string, string> {
   const params = new Map<string, string>();
   for (const part of raw.split(';')) {
     const p = part.trim();
@@ -179,7 +218,31 @@ export function parseFmtp(a: AttributeLine): Fmtp {
     if (eq === -1) params.set(p.toLowerCase(), '');
     else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
   }
-  return { format: m[1] as string, raw, params };
+  return params;
+}
+
+/** RFC 8866 6.15 `a=fmtp:<format> <format specific parameters>` */
+export function parseFmtp(a: AttributeLine): Fmtp {
+  return fmtpAt(a.value, 0, a.lineNo);
+}
+
+/**
+ * parseFmtp for the value starting at `start` of `text`. A scanner for the former regex
+ *   ^([^ \t]+)(?:[ \t]+(.*))?$   with raw = group 2 trimmed
+ * where `.` stops at line terminators: a value whose parameter part holds one is malformed.
+ */
+export function fmtpAt(text: string, start: number, lineNo: number): Fmtp {
+  const n = text.length;
+  let i = start;
+  while (i < n && !isBlank(text.charCodeAt(i))) i++;
+  if (i === start) throw attributeError("malformed 'a=fmtp' (RFC 8866 6.15)", lineNo);
+  const format = text.slice(start, i);
+  if (i === n) return new FmtpLine(format, '');
+  for (let k = i; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) throw attributeError("malformed 'a=fmtp' (RFC 8866 6.15)", lineNo);
+  }
+  return new FmtpLine(format, text.slice(i).trim());
 }
 
 export function fmtps(media: MediaSection): Fmtp[] {

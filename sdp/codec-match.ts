@@ -18,23 +18,22 @@ export interface CodecMatch {
 const DEFAULT_H264_PROFILES: readonly H264Profile[] = ['constrained-baseline', 'baseline'];
 const DEFAULT_H264_MAX_LEVEL = 0x1f; // 3.1
 
-function same(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 function basicMatch(o: OfferedCodec, oname: string, l: LocalCodec, lname: string): boolean {
   return oname === lname && o.clockRate === l.clockRate && o.channels === (l.channels ?? 1);
 }
 
-/** Returns the answer fmtp, or undefined (no match) for H.264/VP9 parameter mismatches. */
-function compatibleFmtp(o: OfferedCodec, name: string, l: LocalCodec): { fmtp: string | undefined } | undefined {
+/** compatibleFmtp's "no match" (undefined is a valid answer fmtp: none). */
+const NO_MATCH = null;
+
+/** Returns the answer fmtp, or NO_MATCH for H.264/VP9 parameter mismatches. */
+function compatibleFmtp(o: OfferedCodec, name: string, l: LocalCodec): string | undefined | typeof NO_MATCH {
   if (name === 'h264') {
     const params = o.fmtp?.params ?? new Map<string, string>();
     const modes = l.h264?.packetizationModes ?? [0, 1];
-    if (!modes.includes(packetizationMode(params))) return undefined;
+    if (!modes.includes(packetizationMode(params))) return NO_MATCH;
     const plid = params.get('profile-level-id');
     const pl = parseProfileLevelId(plid);
-    if (pl === undefined || !(l.h264?.profiles ?? DEFAULT_H264_PROFILES).includes(pl.profile)) return undefined;
+    if (pl === undefined || !(l.h264?.profiles ?? DEFAULT_H264_PROFILES).includes(pl.profile)) return NO_MATCH;
     const maxLevel = l.h264?.maxLevel ?? DEFAULT_H264_MAX_LEVEL;
     const asym = params.get('level-asymmetry-allowed') === '1';
     let raw = o.fmtp?.raw;
@@ -43,36 +42,67 @@ function compatibleFmtp(o: OfferedCodec, name: string, l: LocalCodec): { fmtp: s
     if (raw !== undefined && plid !== undefined && (asym || pl.level > maxLevel)) {
       raw = raw.replace(/(profile-level-id[ \t]*=[ \t]*)([0-9A-Fa-f]{6})/i, (_m, k: string, v: string) => k + withLevel(v, asym ? maxLevel : Math.min(pl.level, maxLevel)));
     }
-    return { fmtp: raw };
+    return raw;
   }
   if (name === 'vp9') {
     // VP9 RTP payload (RFC 9628 6): profile-id defaults to 0 and must match.
     const want = l.fmtp === undefined ? '0' : (/profile-id=([0-9]+)/.exec(l.fmtp)?.[1] ?? '0');
-    if ((o.fmtp?.params.get('profile-id') ?? '0') !== want) return undefined;
+    if ((o.fmtp?.params.get('profile-id') ?? '0') !== want) return NO_MATCH;
   }
-  return { fmtp: l.fmtp ?? o.fmtp?.raw };
+  return l.fmtp ?? o.fmtp?.raw;
 }
 
 function negotiated(o: OfferedCodec, l: LocalCodec, fmtp: string | undefined): NegotiatedCodec {
-  const fb = l.rtcpFb ?? [];
+  const fb = l.rtcpFb;
   return {
     payloadType: o.payloadType,
     name: o.name,
     clockRate: o.clockRate,
     channels: o.channels,
     fmtp,
-    rtcpFb: fb.length === 0 || o.rtcpFb.length === 0 ? [] : o.rtcpFb.filter((x) => fb.some((y) => same(x, y))),
+    rtcpFb: fb === undefined || fb.length === 0 || o.rtcpFb.length === 0 ? [] : commonFeedback(o.rtcpFb, fb),
   };
 }
 
+/** Offered feedback types we support, in offer order; compared case-insensitively. */
+function commonFeedback(offered: readonly string[], local: readonly string[]): string[] {
+  const lower = local.map((y) => y.toLowerCase());
+  const out: string[] = [];
+  for (const x of offered) if (lower.includes(x.toLowerCase())) out.push(x);
+  return out;
+}
+
+/**
+ * Lower-cased names of a capability list, kept per list (capabilities are configuration, the
+ * same array for every offer). Reused only while every codec still has the name it had.
+ */
+function localNames(local: readonly LocalCodec[]): readonly string[] {
+  const hit = LOCAL_NAMES.get(local);
+  if (hit !== undefined && sameNames(hit.source, local)) return hit.lower;
+  const source = local.map((l) => l.name);
+  const lower = source.map((n) => n.toLowerCase());
+  LOCAL_NAMES.set(local, { source, lower });
+  return lower;
+}
+
+function sameNames(source: readonly string[], local: readonly LocalCodec[]): boolean {
+  if (source.length !== local.length) return false;
+  for (let i = 0; i < source.length; i++) if (source[i] !== local[i]?.name) return false;
+  return true;
+}
+
+const LOCAL_NAMES = new WeakMap<readonly LocalCodec[], { readonly source: readonly string[]; readonly lower: readonly string[] }>();
+
 export function matchCodecs(offered: readonly OfferedCodec[], local: readonly LocalCodec[], singleCodec: boolean): CodecMatch {
   const notes: string[] = [];
-  const used = new Set<number>();
+  // Payload types already answered: a short list (a Set or a sparse PT-indexed array costs more
+  // memory than the handful of PTs an m= line carries).
+  const used: number[] = [];
   let primaries: NegotiatedCodec[] = [];
   // Encoding names compare case-insensitively (RFC 8866 6.6): fold each name once, not per pair.
-  const onames = offered.map((o) => o.name.toLowerCase());
-  const oaux = onames.map(isAuxiliaryLower);
-  const lnames = local.map((l) => l.name.toLowerCase());
+  const onames: string[] = [];
+  for (const o of offered) onames.push(o.name.toLowerCase());
+  const lnames = localNames(local);
   for (let li = 0; li < local.length; li++) {
     const l = local[li] as LocalCodec;
     const lname = lnames[li] as string;
@@ -80,20 +110,20 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
     for (let oi = 0; oi < offered.length; oi++) {
       const o = offered[oi] as OfferedCodec;
       const oname = onames[oi] as string;
-      if (oaux[oi] === true || used.has(o.payloadType) || !basicMatch(o, oname, l, lname)) continue;
-      const c = compatibleFmtp(o, oname, l);
-      if (c === undefined) {
+      // An auxiliary offered format never matches here: names must be equal and lname is not one.
+      if (used.includes(o.payloadType) || !basicMatch(o, oname, l, lname)) continue;
+      const fmtp = compatibleFmtp(o, oname, l);
+      if (fmtp === NO_MATCH) {
         notes.push(`${o.name}/${o.clockRate} pt ${o.payloadType}: fmtp parameters not supported`);
         continue;
       }
-      used.add(o.payloadType);
-      primaries.push(negotiated(o, l, c.fmtp));
+      used.push(o.payloadType);
+      primaries.push(negotiated(o, l, fmtp));
     }
   }
   if (primaries.length === 0) return { codecs: [], notes };
   if (singleCodec) primaries = primaries.slice(0, 1);
   const first = primaries[0] as NegotiatedCodec;
-  const primaryPts = new Set(primaries.map((p) => p.payloadType));
   const aux: NegotiatedCodec[] = [];
   for (let li = 0; li < local.length; li++) {
     const l = local[li] as LocalCodec;
@@ -101,13 +131,13 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
     if (!isAuxiliaryLower(lname)) continue;
     for (let oi = 0; oi < offered.length; oi++) {
       const o = offered[oi] as OfferedCodec;
-      if (used.has(o.payloadType) || onames[oi] !== lname) continue;
+      if (used.includes(o.payloadType) || onames[oi] !== lname) continue;
       if (lname === 'rtx') {
         // RFC 4588 8.6: rtx is usable only for an accepted original format, same clock.
         const apt = Number(o.fmtp?.params.get('apt') ?? Number.NaN);
         const orig = primaries.find((p) => p.payloadType === apt);
         if (orig === undefined || orig.clockRate !== o.clockRate) continue;
-        used.add(o.payloadType);
+        used.push(o.payloadType);
         aux.push(negotiated(o, l, o.fmtp?.raw));
         continue;
       }
@@ -129,16 +159,16 @@ export function matchCodecs(offered: readonly OfferedCodec[], local: readonly Lo
       if (lname === 'red' && first.clockRate !== 90000 && o.fmtp !== undefined) {
         // RFC 2198 5: redundancy of PTs that must all be accepted.
         const pts = o.fmtp.raw.split('/').map(Number);
-        if (pts.some((p) => !primaryPts.has(p))) continue;
+        if (pts.some((p) => !primaries.some((x) => x.payloadType === p))) continue;
         fmtp = o.fmtp.raw;
       }
-      used.add(o.payloadType);
+      used.push(o.payloadType);
       aux.push(negotiated(o, l, fmtp));
     }
   }
   for (let oi = 0; oi < offered.length; oi++) {
     const o = offered[oi] as OfferedCodec;
-    if (!used.has(o.payloadType) && onames[oi] === 'telephone-event') notes.push(`telephone-event/${o.clockRate} pt ${o.payloadType} not kept (clock differs from ${first.name}/${first.clockRate} or not supported)`);
+    if (!used.includes(o.payloadType) && onames[oi] === 'telephone-event') notes.push(`telephone-event/${o.clockRate} pt ${o.payloadType} not kept (clock differs from ${first.name}/${first.clockRate} or not supported)`);
   }
   return { codecs: aux.length === 0 ? primaries : primaries.concat(aux), notes };
 }

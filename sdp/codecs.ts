@@ -1,6 +1,6 @@
-import { parseFmtp, parseRtcpFb, parseRtpMap } from './attributes.ts';
-import type { AttributeLine, Fmtp, RtpMap } from './attributes.ts';
-import type { MediaSection } from './model.ts';
+import { fmtpAt, parseRtcpFb, rtpMapAt } from './attributes.ts';
+import type { Fmtp, RtpMap } from './attributes.ts';
+import type { MediaSection, SdpLine } from './model.ts';
 
 /** RTP payload formats offered in an m= section, resolved to names (RFC 3551 6 static table). */
 
@@ -15,33 +15,39 @@ export interface OfferedCodec {
   readonly rtcpFb: readonly string[];
 }
 
-/** RFC 3551 table 4/5: static payload types usable without an rtpmap. */
-const STATIC: ReadonlyMap<number, readonly [string, number, number]> = new Map([
-  [0, ['PCMU', 8000, 1]],
-  [3, ['GSM', 8000, 1]],
-  [4, ['G723', 8000, 1]],
-  [5, ['DVI4', 8000, 1]],
-  [6, ['DVI4', 16000, 1]],
-  [7, ['LPC', 8000, 1]],
-  [8, ['PCMA', 8000, 1]],
-  [9, ['G722', 8000, 1]],
-  [10, ['L16', 44100, 2]],
-  [11, ['L16', 44100, 1]],
-  [12, ['QCELP', 8000, 1]],
-  [13, ['CN', 8000, 1]],
-  [14, ['MPA', 90000, 1]],
-  [15, ['G728', 8000, 1]],
-  [16, ['DVI4', 11025, 1]],
-  [17, ['DVI4', 22050, 1]],
-  [18, ['G729', 8000, 1]],
-  [25, ['CelB', 90000, 1]],
-  [26, ['JPEG', 90000, 1]],
-  [28, ['nv', 90000, 1]],
-  [31, ['H261', 90000, 1]],
-  [32, ['MPV', 90000, 1]],
-  [33, ['MP2T', 90000, 1]],
-  [34, ['H263', 90000, 1]],
-]);
+/** RFC 3551 table 4/5: static payload types usable without an rtpmap, indexed by payload type. */
+const STATIC: readonly (readonly [string, number, number] | undefined)[] = (() => {
+  const t: (readonly [string, number, number] | undefined)[] = [];
+  const rows: readonly (readonly [number, string, number, number])[] = [
+    [0, 'PCMU', 8000, 1],
+    [3, 'GSM', 8000, 1],
+    [4, 'G723', 8000, 1],
+    [5, 'DVI4', 8000, 1],
+    [6, 'DVI4', 16000, 1],
+    [7, 'LPC', 8000, 1],
+    [8, 'PCMA', 8000, 1],
+    [9, 'G722', 8000, 1],
+    [10, 'L16', 44100, 2],
+    [11, 'L16', 44100, 1],
+    [12, 'QCELP', 8000, 1],
+    [13, 'CN', 8000, 1],
+    [14, 'MPA', 90000, 1],
+    [15, 'G728', 8000, 1],
+    [16, 'DVI4', 11025, 1],
+    [17, 'DVI4', 22050, 1],
+    [18, 'G729', 8000, 1],
+    [25, 'CelB', 90000, 1],
+    [26, 'JPEG', 90000, 1],
+    [28, 'nv', 90000, 1],
+    [31, 'H261', 90000, 1],
+    [32, 'MPV', 90000, 1],
+    [33, 'MP2T', 90000, 1],
+    [34, 'H263', 90000, 1],
+  ];
+  for (let pt = 0; pt < 128; pt++) t.push(undefined);
+  for (const [pt, name, rate, channels] of rows) t[pt] = [name, rate, channels];
+  return Object.freeze(t);
+})();
 
 /**
  * Codecs in offer order. A payload type listed in `m=` without rtpmap is resolved from the
@@ -49,52 +55,86 @@ const STATIC: ReadonlyMap<number, readonly [string, number, number]> = new Map([
  * 6.6 requires an rtpmap for dynamic types). rtpmaps for PTs not in the m= line are ignored.
  */
 export function offeredCodecs(media: MediaSection): OfferedCodec[] {
-  // One scan for the three attributes (parsed in the same order as before: every rtpmap, then
-  // every fmtp, then every rtcp-fb, so the first malformed one reported does not change).
-  const rtpmapLines: AttributeLine[] = [];
-  const fmtpLines: AttributeLine[] = [];
-  const fbLines: AttributeLine[] = [];
+  try {
+    return collectCodecs(media);
+  } finally {
+    // Drop references into this SDP held by the scratch tables (also after a parse error).
+    for (let i = 0; i < scratch.count; i++) {
+      const pt = scratch.pts[i] as number;
+      scratch.rtpmap[pt] = undefined;
+      scratch.feedback[pt] = undefined;
+    }
+    scratch.count = 0;
+  }
+}
+
+/**
+ * Per-call scratch tables indexed by payload type (0..127, enforced by rtpMapAt/parseRtcpFb). A
+ * fresh sparse array per call would grow a backing store past the largest PT (~170 slots for PT
+ * 101) several times over. offeredCodecs never re-enters; `pts` lists the slots set in this
+ * call (each PT once), which it clears before returning.
+ */
+const scratch = {
+  rtpmap: new Array<RtpMap | undefined>(128).fill(undefined),
+  feedback: new Array<string[] | undefined>(128).fill(undefined),
+  pts: new Uint8Array(256),
+  count: 0,
+  seen: new Uint8Array(128),
+};
+
+function touch(pt: number): void {
+  if (scratch.rtpmap[pt] === undefined && scratch.feedback[pt] === undefined) scratch.pts[scratch.count++] = pt;
+}
+
+function collectCodecs(media: MediaSection): OfferedCodec[] {
+  // One scan for the three attributes. Errors come in the same order as parsing every rtpmap,
+  // then every fmtp, then every rtcp-fb: rtpmaps are parsed during the scan (an rtpmap error
+  // is reported before any fmtp is looked at), fmtp and rtcp-fb lines after it. Values are
+  // read in place (offset past `name:`), no per-line attribute objects.
+  const maps = scratch.rtpmap;
+  let fmtpLines: SdpLine[] | undefined;
+  let fbLines: SdpLine[] | undefined;
   for (const l of media.lines) {
     if (l.type !== 'a') continue;
     // Same matching as attributes(): the name alone (empty value, then malformed) or name ':'.
     const v = l.value;
-    if (isAttribute(v, 'rtpmap')) rtpmapLines.push({ name: 'rtpmap', value: v.slice(7), lineNo: l.lineNo });
-    else if (isAttribute(v, 'fmtp')) fmtpLines.push({ name: 'fmtp', value: v.slice(5), lineNo: l.lineNo });
-    else if (isAttribute(v, 'rtcp-fb')) fbLines.push({ name: 'rtcp-fb', value: v.slice(8), lineNo: l.lineNo });
+    const c = v.charCodeAt(0);
+    if (c === 114) {
+      if (isAttribute(v, 'rtpmap')) {
+        const r = rtpMapAt(v, 7, l.lineNo);
+        touch(r.payloadType);
+        maps[r.payloadType] = r; // a later line for the same PT wins, as before
+      } else if (isAttribute(v, 'rtcp-fb')) (fbLines ??= []).push(l);
+    } else if (c === 102 && isAttribute(v, 'fmtp')) (fmtpLines ??= []).push(l);
   }
-  // Payload types are 0..127 (parseRtpMap/parseRtcpFb enforce it): index arrays, not Maps. A
-  // later line for the same PT or format wins, as before.
-  const maps: (RtpMap | undefined)[] = [];
-  for (const a of rtpmapLines) {
-    const r = parseRtpMap(a);
-    maps[r.payloadType] = r;
-  }
-  const fm = new Map<string, Fmtp>();
-  for (const a of fmtpLines) {
-    const f = parseFmtp(a);
-    fm.set(f.format, f);
-  }
+  const fm: Fmtp[] = [];
+  if (fmtpLines !== undefined) for (const l of fmtpLines) fm.push(fmtpAt(l.value, 5, l.lineNo));
   // Group feedback by payload type once: Chrome offers ~100 rtcp-fb lines for ~25 formats.
-  const wildcard: string[] = [];
-  const fbByPt: (string[] | undefined)[] = [];
-  for (const a of fbLines) {
-    const x = parseRtcpFb(a);
-    if (x.payloadType === '*') {
-      wildcard.push(x.feedback);
-      continue;
+  let wildcard: string[] | undefined;
+  const fbByPt = scratch.feedback;
+  if (fbLines !== undefined) {
+    for (const l of fbLines) {
+      const x = parseRtcpFb({ name: 'rtcp-fb', value: l.value.slice(8), lineNo: l.lineNo });
+      if (x.payloadType === '*') {
+        (wildcard ??= []).push(x.feedback);
+        continue;
+      }
+      const list = fbByPt[x.payloadType];
+      if (list === undefined) {
+        touch(x.payloadType);
+        fbByPt[x.payloadType] = [x.feedback];
+      }
+      else list.push(x.feedback);
     }
-    const list = fbByPt[x.payloadType];
-    if (list === undefined) fbByPt[x.payloadType] = [x.feedback];
-    else list.push(x.feedback);
   }
   const out: OfferedCodec[] = [];
-  const seen: boolean[] = [];
+  const seen = scratch.seen;
+  seen.fill(0);
   for (const fmt of media.mLine.fmts) {
     const pt = smallDecimal(fmt);
-    if (pt === undefined || pt > 127 || seen[pt] === true) continue;
-    seen[pt] = true;
+    if (pt === undefined || pt > 127 || seen[pt] === 1) continue;
+    seen[pt] = 1;
     const r = maps[pt];
-    const st = STATIC.get(pt);
     let name: string;
     let clockRate: number;
     let channels: number;
@@ -102,16 +142,27 @@ export function offeredCodecs(media: MediaSection): OfferedCodec[] {
       name = r.encodingName;
       clockRate = r.clockRate;
       channels = r.channels ?? 1;
-    } else if (st !== undefined) {
-      [name, clockRate, channels] = st;
     } else {
-      continue;
+      const st = STATIC[pt];
+      if (st === undefined) continue;
+      name = st[0];
+      clockRate = st[1];
+      channels = st[2];
     }
     const own = fbByPt[pt];
-    const rtcpFb = wildcard.length === 0 ? (own ?? NO_FEEDBACK) : own === undefined ? wildcard : wildcard.concat(own);
-    out.push({ payloadType: pt, name, clockRate, channels, fmtp: fmtpLines.length === 0 ? undefined : fm.get(fmt), rtcpFb });
+    const rtcpFb = wildcard === undefined ? (own ?? NO_FEEDBACK) : own === undefined ? wildcard : wildcard.concat(own);
+    out.push({ payloadType: pt, name, clockRate, channels, fmtp: fmtpFor(fm, fmt), rtcpFb });
   }
   return out;
+}
+
+/** The last a=fmtp for `format` (a later line wins, as with a Map); a few lines: a linear scan. */
+function fmtpFor(fm: readonly Fmtp[], format: string): Fmtp | undefined {
+  for (let i = fm.length - 1; i >= 0; i--) {
+    const f = fm[i] as Fmtp;
+    if (f.format === format) return f;
+  }
+  return undefined;
 }
 
 const NO_FEEDBACK: readonly string[] = Object.freeze([]);
@@ -133,15 +184,26 @@ function smallDecimal(s: string): number | undefined {
 }
 
 /** Formats that carry no media of their own (RFC 4733, RFC 3389, RFC 4588, RFC 2198, RFC 5109). */
-const AUXILIARY = new Set(['telephone-event', 'cn', 'rtx', 'red', 'ulpfec', 'flexfec', 'flexfec-03']);
-
 export function isAuxiliary(name: string): boolean {
-  return AUXILIARY.has(name.toLowerCase());
+  return isAuxiliaryLower(name.toLowerCase());
 }
 
 /** isAuxiliary for a name already lowercased by the caller. */
 export function isAuxiliaryLower(lowerName: string): boolean {
-  return AUXILIARY.has(lowerName);
+  // A switch, not a Set: the names come fresh from toLowerCase, and hashing each costs more
+  // than these few length-first comparisons.
+  switch (lowerName) {
+    case 'telephone-event':
+    case 'cn':
+    case 'rtx':
+    case 'red':
+    case 'ulpfec':
+    case 'flexfec':
+    case 'flexfec-03':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**
@@ -149,27 +211,41 @@ export function isAuxiliaryLower(lowerName: string): boolean {
  * list. Used to answer telephone-event with the events both sides support (RFC 4733 7.1.1).
  */
 export function intersectEvents(a: string, b: string): string | undefined {
-  const common = eventBits(a);
-  const eb = eventBits(b);
-  if (common === undefined || eb === undefined) return undefined;
-  for (let w = 0; w < 8; w++) common[w] = (common[w] as number) & (eb[w] as number);
+  // The usual case is one range each ("0-15" against "0-16"): their overlap, no bit sets.
+  if (a.indexOf(',') === -1 && b.indexOf(',') === -1) {
+    const ra = eventRange(a, 0, a.length);
+    const rb = eventRange(b, 0, b.length);
+    if (ra < 0 || rb < 0) return undefined;
+    const lo = Math.max(ra & 255, rb & 255);
+    const hi = Math.min(ra >>> 8, rb >>> 8);
+    return lo > hi ? '' : lo === hi ? String(lo) : `${lo}-${hi}`;
+  }
+  // Two 256-bit sets in one scratch array (words 0-7: a, 8-15: b); the function never
+  // re-enters and the words are cleared before use, so nothing leaks between calls.
+  const bits = SCRATCH;
+  bits.fill(0);
+  if (!eventBits(a, bits, 0) || !eventBits(b, bits, 8)) return undefined;
+  for (let w = 0; w < 8; w++) bits[w] = (bits[w] as number) & (bits[w + 8] as number);
   let out = '';
   for (let e = 0; e < 256; ) {
-    if ((common[e >>> 5] as number) === 0) {
+    if ((bits[e >>> 5] as number) === 0) {
       e = (e | 31) + 1; // skip a word with no common event
       continue;
     }
-    if (!hasEvent(common, e)) {
+    if (!hasEvent(bits, e)) {
       e++;
       continue;
     }
     let last = e;
-    while (last + 1 < 256 && hasEvent(common, last + 1)) last++;
-    out += `${out.length === 0 ? '' : ','}${last === e ? String(e) : `${e}-${last}`}`;
+    while (last + 1 < 256 && hasEvent(bits, last + 1)) last++;
+    const range = last === e ? String(e) : `${e}-${last}`;
+    out = out.length === 0 ? range : `${out},${range}`;
     e = last + 1;
   }
   return out;
 }
+
+const SCRATCH = new Uint32Array(16);
 
 function hasEvent(bits: Uint32Array, e: number): boolean {
   return ((bits[e >>> 5] as number) & (1 << (e & 31))) !== 0;
@@ -177,23 +253,23 @@ function hasEvent(bits: Uint32Array, e: number): boolean {
 
 const EVENT_RANGE = /^\s*([0-9]{1,3})(?:-([0-9]{1,3}))?\s*$/;
 
-/** Events 0..255 of an RFC 4733 list as a 256-bit set; undefined when the list is invalid. */
-function eventBits(list: string): Uint32Array | undefined {
-  const bits = new Uint32Array(8);
+/** Sets events 0..255 of an RFC 4733 list into bits[at..at+8); false when the list is invalid. */
+function eventBits(list: string, bits: Uint32Array, at: number): boolean {
   let start = 0;
   for (;;) {
     let end = list.indexOf(',', start);
     if (end === -1) end = list.length;
     const range = eventRange(list, start, end);
-    if (range === undefined) return undefined;
-    for (let e = range.lo; e <= range.hi; e++) bits[e >>> 5] = (bits[e >>> 5] as number) | (1 << (e & 31));
-    if (end === list.length) return bits;
+    if (range < 0) return false;
+    const hi = range >>> 8;
+    for (let e = range & 255; e <= hi; e++) bits[at + (e >>> 5)] = (bits[at + (e >>> 5)] as number) | (1 << (e & 31));
+    if (end === list.length) return true;
     start = end + 1;
   }
 }
 
-/** One `lo[-hi]` part, whitespace around it allowed; hi <= 255 and lo <= hi. */
-function eventRange(list: string, start: number, end: number): { lo: number; hi: number } | undefined {
+/** One `lo[-hi]` part, whitespace around it allowed; hi <= 255 and lo <= hi. Returns lo | hi << 8, or -1. */
+function eventRange(list: string, start: number, end: number): number {
   // Fast path for the usual bare digits: accepts exactly what EVENT_RANGE accepts without
   // whitespace; anything else (spaces, odd characters) goes to the regex.
   let i = start;
@@ -222,9 +298,9 @@ function eventRange(list: string, start: number, end: number): { lo: number; hi:
   }
   if (!fast) {
     const m = EVENT_RANGE.exec(list.slice(start, end));
-    if (m === null) return undefined;
+    if (m === null) return -1;
     lo = Number(m[1]);
     hi = m[2] === undefined ? lo : Number(m[2]);
   }
-  return hi < lo || hi > 255 ? undefined : { lo, hi };
+  return hi < lo || hi > 255 ? -1 : lo | (hi << 8);
 }

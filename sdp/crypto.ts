@@ -1,5 +1,4 @@
 import { SdpParseError } from './errors.ts';
-import { attributes } from './attributes.ts';
 import { decodeBase64Lenient, encodeBase64 } from './base64.ts';
 import type { CryptoAttribute, CryptoKeyParam, CryptoSessionParam } from './crypto-attribute.ts';
 import type { MediaSection } from './model.ts';
@@ -28,13 +27,76 @@ function fail(reason: string, line: number | undefined): never {
 
 /** Parses the attribute value (text after `a=crypto:`). */
 export function parseCrypto(value: string, line?: number): CryptoAttribute {
-  // Fast path for the usual single-spaced form; normalise only odd spacing.
-  const odd = ODD_SPACING.test(value);
-  const norm = odd ? value.replace(/[ \t]*([|;])[ \t]*/g, '$1').replace(/(inline)[ \t]*:[ \t]*/gi, '$1:') : value;
-  const f = odd ? norm.split(/[ \t]+/).filter((s) => s.length > 0) : norm.split(' ');
+  return cryptoAt(value, 0, line);
+}
+
+/**
+ * parseCrypto for the value starting at `start` of `text` (cryptoLines passes the whole line
+ * value). Fast path for the usual single-spaced form, read in place by offsets; odd spacing is
+ * normalised first and parsed from the normalised copy (parseCryptoNormalised).
+ */
+function cryptoAt(text: string, start: number, line: number | undefined): CryptoAttribute {
+  if (start === 7 ? PLAIN_LINE.test(text) : start === 0 && PLAIN_VALUE.test(text)) return plainCrypto(text, start, line);
+  if (oddSpacing(text, start)) return parseCryptoNormalised(text.slice(start), line);
+  // Single spaces only, none leading or trailing: fields are exactly text.split(' ').
+  const sp1 = text.indexOf(' ', start);
+  const sp2 = sp1 === -1 ? -1 : text.indexOf(' ', sp1 + 1);
+  if (sp2 === -1) fail('needs tag, crypto-suite and key-params (RFC 4568 9.1)', line);
+  const sp3 = text.indexOf(' ', sp2 + 1);
+  const keyEnd = sp3 === -1 ? text.length : sp3;
+  const tag = decimalTag(text, start, sp1);
+  if (tag === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
+  const suite = text.slice(sp1 + 1, sp2);
+  if (!isSuiteToken(suite)) fail('crypto-suite must be letters, digits and "_" (RFC 4568 9.1)', line);
+  const keyParams = parseKeyParamsAt(text, sp2 + 1, keyEnd, line);
+  const sessionParams: CryptoSessionParam[] = [];
+  if (sp3 !== -1) for (const p of text.slice(sp3 + 1).split(' ')) sessionParams.push(parseSessionParam(p, line));
+  return { tag, suite, keyParams, sessionParams };
+}
+
+/**
+ * The shape nearly every offer uses, `<tag> <suite> inline:<base64>` with single spaces and no
+ * lifetime, MKI or session parameter, recognised by one regex (as a whole line value after
+ * `crypto:`, or as a bare value). For such a value every check of the general path below holds
+ * except the tag's value (not 0), the key-salt's length and its base64 padding, which
+ * plainCrypto still checks, in the same order and with the same errors.
+ */
+const PLAIN_LINE = /^crypto:[0-9]{1,9} [A-Za-z0-9_]+ inline:[A-Za-z0-9+/]+={0,2}$/;
+const PLAIN_VALUE = /^[0-9]{1,9} [A-Za-z0-9_]+ inline:[A-Za-z0-9+/]+={0,2}$/;
+
+function plainCrypto(text: string, start: number, line: number | undefined): CryptoAttribute {
+  const sp1 = text.indexOf(' ', start);
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  const tag = decimalTag(text, start, sp1);
+  if (tag === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
+  const keyStart = sp2 + 8; // after ' inline:'
+  const keyLength = text.length - keyStart;
+  if (keyLength > MAX_KEYSALT_CHARS) fail(`key-param 1: key-salt longer than ${MAX_KEYSALT_CHARS} characters`, line);
+  const keySalt = decodeBase64Lenient(text, keyStart, text.length);
+  if (keySalt === undefined) fail('key-param 1: key-salt is not valid base64 (RFC 4568 6.1)', line);
+  return { tag, suite: text.slice(sp1 + 1, sp2), keyParams: [{ method: 'inline', keySalt }], sessionParams: [] };
+}
+
+/**
+ * ODD_SPACING on text[start..]. For a whole `crypto:<value>` line value the prefix adds no
+ * blank and ends in ':', so "space at the start of the value" is the `[|;:] ` case at the
+ * prefix's ':' and ODD_SPACING_AFTER_COLON on the whole line gives the same answer without a
+ * copy. (A regex, not a character loop: native scanning is several times faster here.)
+ */
+function oddSpacing(text: string, start: number): boolean {
+  if (start === 0) return ODD_SPACING.test(text);
+  if (start === 7 && text.startsWith('crypto:')) return ODD_SPACING_AFTER_COLON.test(text);
+  return ODD_SPACING.test(text.slice(start));
+}
+
+const ODD_SPACING_AFTER_COLON = /\t| $| [ |;:]|[|;:] /;
+
+function parseCryptoNormalised(value: string, line: number | undefined): CryptoAttribute {
+  const norm = value.replace(/[ \t]*([|;])[ \t]*/g, '$1').replace(/(inline)[ \t]*:[ \t]*/gi, '$1:');
+  const f = norm.split(/[ \t]+/).filter((s) => s.length > 0);
   if (f.length < 3) fail('needs tag, crypto-suite and key-params (RFC 4568 9.1)', line);
   const [tagText, suite, keyText] = f as [string, string, string];
-  const tag = decimalTag(tagText);
+  const tag = decimalTag(tagText, 0, tagText.length);
   if (tag === 0) fail('tag must be 1..999999999 (RFC 4568 9.1)', line);
   if (!isSuiteToken(suite)) fail('crypto-suite must be letters, digits and "_" (RFC 4568 9.1)', line);
   const keyParams = parseKeyParams(keyText, line);
@@ -43,11 +105,11 @@ export function parseCrypto(value: string, line?: number): CryptoAttribute {
   return { tag, suite, keyParams, sessionParams };
 }
 
-/** `^[0-9]{1,9}$` as a number; 0 when not (0 itself is no valid tag either). */
-function decimalTag(s: string): number {
-  if (s.length === 0 || s.length > 9) return 0;
+/** `^[0-9]{1,9}$` on s[start, end) as a number; 0 when not (0 itself is no valid tag either). */
+function decimalTag(s: string, start: number, end: number): number {
+  if (end === start || end - start > 9) return 0;
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return 0;
     n = n * 10 + (c - 48);
@@ -55,29 +117,49 @@ function decimalTag(s: string): number {
   return n;
 }
 
-/** `^[A-Za-z0-9_]+$` (RFC 4568 9.1 srtp-crypto-suite). */
+/** `^[A-Za-z0-9_]+$` (RFC 4568 9.1 srtp-crypto-suite); a regex: native scanning is cheaper here. */
 function isSuiteToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return false;
-  }
-  return true;
+  return SUITE_TOKEN.test(s);
 }
 
+const SUITE_TOKEN = /^[A-Za-z0-9_]+$/;
+
 function parseKeyParams(text: string, line: number | undefined): CryptoKeyParam[] {
+  return parseKeyParamsAt(text, 0, text.length, line);
+}
+
+/** key-params in text[start, end). */
+function parseKeyParamsAt(text: string, start: number, end: number, line: number | undefined): CryptoKeyParam[] {
   const out: CryptoKeyParam[] = [];
-  if (text.indexOf(';') === -1) {
+  const semi = text.indexOf(';', start);
+  if (semi === -1 || semi >= end) {
     // One key-param, the usual case (several need MKIs, RFC 4568 6.1).
-    if (text.length === 0) fail('empty key-param (RFC 4568 9.1)', line);
-    out.push(parseKeyParam(text, 1, line));
+    if (end === start) fail('empty key-param (RFC 4568 9.1)', line);
+    out.push(parseKeyParamAt(text, start, end, 1, line));
     return out;
   }
-  for (const kp of text.split(';')) {
+  for (const kp of text.slice(start, end).split(';')) {
     if (kp.length === 0) fail('empty key-param (RFC 4568 9.1)', line);
     out.push(parseKeyParam(kp, out.length + 1, line));
   }
   return out;
+}
+
+/**
+ * One key-param in text[start, end). The usual `inline:<key||salt>` (no lifetime, no MKI) is
+ * read in place; anything with a '|' goes to parseKeyParam on its own copy.
+ */
+function parseKeyParamAt(text: string, start: number, end: number, n: number, line: number | undefined): CryptoKeyParam {
+  const pipe = text.indexOf('|', start);
+  if (pipe !== -1 && pipe < end) return parseKeyParam(text.slice(start, end), n, line);
+  const colon = text.indexOf(':', start);
+  if (colon !== start + 6 || colon >= end || !(text.startsWith('inline', start) || text.slice(start, start + 6).toLowerCase() === 'inline')) fail(`key-param ${n}: key method must be "inline" (RFC 4568 6.1)`, line);
+  const keyLength = end - (start + 7);
+  if (keyLength === 0) fail(`key-param ${n}: empty key-salt (RFC 4568 6.1)`, line);
+  if (keyLength > MAX_KEYSALT_CHARS) fail(`key-param ${n}: key-salt longer than ${MAX_KEYSALT_CHARS} characters`, line);
+  const keySalt = decodeBase64Lenient(text, start + 7, end);
+  if (keySalt === undefined) fail(`key-param ${n}: key-salt is not valid base64 (RFC 4568 6.1)`, line);
+  return { method: 'inline', keySalt };
 }
 
 function parseKeyParam(text: string, n: number, line: number | undefined): CryptoKeyParam {
@@ -209,8 +291,12 @@ function serializeSessionParam(p: CryptoSessionParam): string {
 
 /** Canonical attribute value (without `a=crypto:`); contains key material: never log it. */
 export function serializeCrypto(c: CryptoAttribute): string {
-  const parts = [String(c.tag), c.suite, c.keyParams.map(serializeKeyParam).join(';'), ...c.sessionParams.map(serializeSessionParam)];
-  return parts.join(' ');
+  // `tag suite key-params [session-params]`, space separated; key-params joined by ';'.
+  let s = `${c.tag} ${c.suite} `;
+  const kps = c.keyParams;
+  for (let i = 0; i < kps.length; i++) s += i === 0 ? serializeKeyParam(kps[i] as CryptoKeyParam) : `;${serializeKeyParam(kps[i] as CryptoKeyParam)}`;
+  for (const p of c.sessionParams) s += ` ${serializeSessionParam(p)}`;
+  return s;
 }
 
 export type CryptoLine =
@@ -229,11 +315,14 @@ export function cryptoLines(media: MediaSection): readonly CryptoLine[] {
   const memo = ParsedSection.memo(media);
   if (memo?.cryptoLines !== undefined) return memo.cryptoLines;
   const out: CryptoLine[] = [];
-  for (const a of attributes(media, 'crypto')) {
+  for (const l of media.lines) {
+    // attributes(media, 'crypto') without its per-line objects: the value starts at offset 7.
+    const v = l.value;
+    if (l.type !== 'a' || !v.startsWith('crypto') || (v.length !== 6 && v.charCodeAt(6) !== 58)) continue;
     try {
-      out.push({ ok: true, lineNo: a.lineNo, attribute: parseCrypto(a.value, a.lineNo) });
+      out.push({ ok: true, lineNo: l.lineNo, attribute: cryptoAt(v, 7, l.lineNo) });
     } catch (e) {
-      if (e instanceof SdpParseError) out.push({ ok: false, lineNo: a.lineNo, error: e });
+      if (e instanceof SdpParseError) out.push({ ok: false, lineNo: l.lineNo, error: e });
       else throw e;
     }
   }

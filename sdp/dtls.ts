@@ -1,6 +1,7 @@
 import { attributeError } from './errors.ts';
-import { mediaOrSession } from './attributes.ts';
+import { firstMediaOrSession, mediaOrSession } from './attributes.ts';
 import type { MediaSection, SessionDescription } from './model.ts';
+import { ParsedDescription } from './parsed-model.ts';
 
 /** `a=fingerprint` (RFC 8122 5) and `a=setup` (RFC 4145 4, RFC 5763 5). */
 
@@ -32,12 +33,27 @@ export function fingerprints(sdp: SessionDescription, media: MediaSection): Fing
   return mediaOrSession(sdp, media, 'fingerprint').map((a) => parseFingerprint(a.value, a.lineNo));
 }
 
+/**
+ * fingerprints() shared by the callers that only read it (the crypto policy bridge and
+ * securityOffers both ask for every m= section of the same offer): parsed once per parsed
+ * description and frozen. Any other description (built by hand) gets a fresh frozen list.
+ */
+export function offeredFingerprints(sdp: SessionDescription, media: MediaSection): readonly Fingerprint[] {
+  const memo = ParsedDescription.memo(sdp);
+  const ok = memo !== undefined && sdp.media[media.index] === media;
+  const hit = ok ? memo.fingerprints?.[media.index] : undefined;
+  if (hit !== undefined) return hit;
+  const list = Object.freeze(fingerprints(sdp, media));
+  if (ok) (memo.fingerprints ??= [])[media.index] = list;
+  return list;
+}
+
 export type SetupRole = 'active' | 'passive' | 'actpass' | 'holdconn';
 const ROLES: readonly string[] = ['active', 'passive', 'actpass', 'holdconn'];
 
 /** RFC 4145 4: `a=setup:<role>`; media-level overrides session-level. */
 export function setup(sdp: SessionDescription, media: MediaSection): SetupRole | undefined {
-  const a = mediaOrSession(sdp, media, 'setup')[0];
+  const a = firstMediaOrSession(sdp, media, 'setup');
   if (a === undefined) return undefined;
   const v = a.value.trim().toLowerCase();
   if (!ROLES.includes(v)) throw attributeError("malformed 'a=setup' (RFC 4145 4)", a.lineNo);

@@ -1,5 +1,5 @@
 import { attributeError } from './errors.ts';
-import { attributes, firstAttribute, hasAttribute, mediaOrSession } from './attributes.ts';
+import { attributes, firstAttribute, firstMediaOrSession, hasAttribute } from './attributes.ts';
 import type { AttributeLine } from './attributes.ts';
 import type { MediaSection, SessionDescription } from './model.ts';
 
@@ -99,11 +99,11 @@ function iceCredential(a: AttributeLine | undefined, name: string): string | und
 
 /** RFC 8839 5.4: media-level value overrides session-level. */
 export function iceUfrag(sdp: SessionDescription, media: MediaSection): string | undefined {
-  return iceCredential(mediaOrSession(sdp, media, 'ice-ufrag')[0], 'ice-ufrag');
+  return iceCredential(firstMediaOrSession(sdp, media, 'ice-ufrag'), 'ice-ufrag');
 }
 
 export function icePwd(sdp: SessionDescription, media: MediaSection): string | undefined {
-  return iceCredential(mediaOrSession(sdp, media, 'ice-pwd')[0], 'ice-pwd');
+  return iceCredential(firstMediaOrSession(sdp, media, 'ice-pwd'), 'ice-pwd');
 }
 
 /** RFC 8839 5.3: `a=ice-lite` is session-level only. */
@@ -113,7 +113,7 @@ export function iceLite(sdp: SessionDescription): boolean {
 
 /** RFC 8839 5.6 `a=ice-options:<tag> *(SP <tag>)`; media-level overrides session-level. */
 export function iceOptions(sdp: SessionDescription, media: MediaSection): string[] {
-  const a = mediaOrSession(sdp, media, 'ice-options')[0];
+  const a = firstMediaOrSession(sdp, media, 'ice-options');
   if (a === undefined) return [];
   const tags = a.value.split(/[ \t]+/).filter((s) => s.length > 0);
   if (tags.length === 0 || tags.some((t) => !/^[A-Za-z0-9+/]+$/.test(t) && !TOKEN.test(t))) throw attributeError("malformed 'a=ice-options' (RFC 8839 5.6)", a.lineNo);

@@ -5,6 +5,7 @@ import { offeredCodecs } from './codecs.ts';
 import { iceUfrag } from './ice.ts';
 import { securityOffers } from './security-offer.ts';
 import type { MediaSecurityOffer } from './security-offer.ts';
+import type { CryptoLine } from './crypto.ts';
 import type { Direction, MediaSection, SessionDescription } from './model.ts';
 import type { KeyingDecider, KeyingDecision, LocalCapabilities, LocalCodec, MediaAnswerPlan, Negotiation } from './offer-answer-types.ts';
 
@@ -19,12 +20,15 @@ import type { KeyingDecider, KeyingDecision, LocalCapabilities, LocalCodec, Medi
 export function negotiate(offer: SessionDescription, caps: LocalCapabilities, decideKeying: KeyingDecider): Negotiation {
   const sec = securityOffers(offer);
   const bundle = bundleGroups(offer)[0];
+  const bundleMids = bundle?.mids ?? NO_MIDS;
   const plans = new Array<MediaAnswerPlan | undefined>(offer.media.length);
-  const acceptedPerKind = new Map<string, number>();
+  // Accepted sections per media kind, for maxStreamsPerKind (a few kinds: parallel arrays).
+  const accepted: AcceptedCount = { kinds: [], counts: [] };
 
-  // Secure half of each dual pair first, so the plain half can defer to it.
+  // Secure half of each dual pair first, so the plain half can defer to it (a stable sort by
+  // rank; without dual pairs every rank is 0 and the order is the offer's).
   const order = offer.media.map((m) => m.index);
-  order.sort((a, b) => rank(sec[a] as MediaSecurityOffer) - rank(sec[b] as MediaSecurityOffer) || a - b);
+  if (sec.some((x) => rank(x) !== 0)) order.sort((a, b) => rank(sec[a] as MediaSecurityOffer) - rank(sec[b] as MediaSecurityOffer) || a - b);
 
   for (const i of order) {
     const m = offer.media[i] as MediaSection;
@@ -34,14 +38,34 @@ export function negotiate(offer: SessionDescription, caps: LocalCapabilities, de
     if (s.transport === 'plain' && twin !== undefined && twin.verdict === 'accept') {
       plan = reject(offer, m, s, [`dual m-line offer: secure m-line ${twin.index} accepted instead (RTP/AVP twin rejected)`]);
     } else {
-      plan = planSection(offer, m, s, caps, decideKeying, bundle?.mids ?? [], acceptedPerKind);
+      plan = planSection(offer, m, s, caps, decideKeying, bundleMids, accepted);
     }
-    if (plan.verdict === 'accept') acceptedPerKind.set(plan.kind, (acceptedPerKind.get(plan.kind) ?? 0) + 1);
+    if (plan.verdict === 'accept') countAccepted(accepted, plan.kind);
     plans[i] = plan;
   }
   const media = plans as MediaAnswerPlan[];
-  const bundleMids = bundle === undefined ? undefined : bundle.mids.filter((id) => media.some((p) => p.verdict === 'accept' && p.mid === id));
-  return { media, bundle: bundleMids !== undefined && bundleMids.length > 0 ? bundleMids : undefined, accepted: media.some((p) => p.verdict === 'accept') };
+  const mids = bundle === undefined ? undefined : bundle.mids.filter((id) => media.some((p) => p.verdict === 'accept' && p.mid === id));
+  return { media, bundle: mids !== undefined && mids.length > 0 ? mids : undefined, accepted: media.some((p) => p.verdict === 'accept') };
+}
+
+const NO_MIDS: readonly string[] = Object.freeze([]);
+
+interface AcceptedCount {
+  readonly kinds: string[];
+  readonly counts: number[];
+}
+
+function acceptedOf(a: AcceptedCount, kind: string): number {
+  const i = a.kinds.indexOf(kind);
+  return i === -1 ? 0 : (a.counts[i] as number);
+}
+
+function countAccepted(a: AcceptedCount, kind: string): void {
+  const i = a.kinds.indexOf(kind);
+  if (i === -1) {
+    a.kinds.push(kind);
+    a.counts.push(1);
+  } else a.counts[i] = (a.counts[i] as number) + 1;
 }
 
 function rank(s: MediaSecurityOffer): number {
@@ -61,7 +85,7 @@ function planSection(
   caps: LocalCapabilities,
   decideKeying: KeyingDecider,
   bundleMids: readonly string[],
-  acceptedPerKind: ReadonlyMap<string, number>,
+  accepted: AcceptedCount,
 ): MediaAnswerPlan {
   const bundleOnly = m.mLine.port === 0 && hasAttribute(m, 'bundle-only') && s.mid !== undefined && bundleMids.includes(s.mid);
   if (m.mLine.port === 0 && !bundleOnly) return reject(offer, m, s, ['stream disabled in the offer (port 0, RFC 3264 8.2)']);
@@ -69,7 +93,7 @@ function planSection(
   const local = localCodecs(s.kind, caps);
   if (local === undefined || local.length === 0) return reject(offer, m, s, [`media type ${s.kind} not supported`]);
   const max = caps.maxStreamsPerKind;
-  if (max !== undefined && (acceptedPerKind.get(s.kind) ?? 0) >= max) return reject(offer, m, s, [`more than ${max} ${s.kind} stream(s) offered`]);
+  if (max !== undefined && acceptedOf(accepted, s.kind) >= max) return reject(offer, m, s, [`more than ${max} ${s.kind} stream(s) offered`]);
 
   const offered = offeredCodecs(m);
   const match = matchCodecs(offered, local, caps.singleCodec ?? false);
@@ -119,25 +143,35 @@ function reject(offer: SessionDescription, m: MediaSection, s: MediaSecurityOffe
 
 /** A decision the offer cannot carry is a policy bug, not a peer error. */
 function checkDecision(s: MediaSecurityOffer, d: KeyingDecision): void {
-  const bad = (why: string): never => {
-    throw new GatehouseError('internal', 'SDP_KEYING_DECISION_INVALID', `keying decision for m-line ${s.index} (${s.proto}): ${why}`);
-  };
   switch (d.kind) {
     case 'sdes':
-      if (!s.methods.includes('sdes')) bad('sdes chosen but no usable a=crypto was offered');
-      if (!s.cryptos.some((c) => c.ok && c.attribute.tag === d.answer.tag)) bad('answer tag does not echo an offered a=crypto tag (RFC 4568 7.1.2)');
-      if (d.answer.keyParams.length === 0) bad('answer a=crypto has no key-params');
+      if (!s.methods.includes('sdes')) badDecision(s, 'sdes chosen but no usable a=crypto was offered');
+      if (!echoesOfferedTag(s, d.answer.tag)) badDecision(s, 'answer tag does not echo an offered a=crypto tag (RFC 4568 7.1.2)');
+      if (d.answer.keyParams.length === 0) badDecision(s, 'answer a=crypto has no key-params');
       break;
     case 'dtls':
-      if (!s.methods.includes('dtls')) bad('dtls chosen but no a=fingerprint was offered');
-      if (d.fingerprints.length === 0) bad('dtls answer needs at least one fingerprint (RFC 8122 5)');
+      if (!s.methods.includes('dtls')) badDecision(s, 'dtls chosen but no a=fingerprint was offered');
+      if (d.fingerprints.length === 0) badDecision(s, 'dtls answer needs at least one fingerprint (RFC 8122 5)');
       break;
     case 'none':
-      if (s.transport !== 'plain') bad('plain RTP cannot answer a secure transport protocol');
+      if (s.transport !== 'plain') badDecision(s, 'plain RTP cannot answer a secure transport protocol');
       break;
     case 'reject':
       break;
   }
+}
+
+function echoesOfferedTag(s: MediaSecurityOffer, tag: number): boolean {
+  // Indexed: the list is frozen (cryptoLines), and for-of over a frozen array is V8's slow path.
+  for (let i = 0; i < s.cryptos.length; i++) {
+    const c = s.cryptos[i] as CryptoLine;
+    if (c.ok && c.attribute.tag === tag) return true;
+  }
+  return false;
+}
+
+function badDecision(s: MediaSecurityOffer, why: string): never {
+  throw new GatehouseError('internal', 'SDP_KEYING_DECISION_INVALID', `keying decision for m-line ${s.index} (${s.proto}): ${why}`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CryptoLine } from './crypto.ts';
+import type { Fingerprint } from './dtls.ts';
 import type { Connection, MediaLine, MediaSection, Origin, SdpLine, SdpSection, SessionDescription } from './model.ts';
 
 /**
@@ -16,20 +17,29 @@ import type { Connection, MediaLine, MediaSection, Origin, SdpLine, SdpSection, 
 
 export interface SectionMemo {
   cryptoLines?: readonly CryptoLine[];
-  /** null: the section has no c= line. */
-  connection?: Connection | null;
 }
 
 export interface DescriptionMemo {
   dualPairs?: ReadonlyMap<number, number>;
+  /** a=fingerprint per m= index (media-level, else session-level), for the policy and negotiate. */
+  fingerprints?: (readonly Fingerprint[] | undefined)[];
 }
 
 export class ParsedSection implements SdpSection {
   readonly lines: readonly SdpLine[];
   #memo: SectionMemo | undefined = undefined;
+  /** The section's first c= line (frozen), which parseSdp parses to validate it; null when none. */
+  readonly #connection: Connection | null;
 
-  constructor(lines: readonly SdpLine[]) {
+  constructor(lines: readonly SdpLine[], connection: Connection | null) {
     this.lines = lines;
+    this.#connection = connection;
+  }
+
+  /** The first c= of a section made by parseSdp (null: none); undefined for any other object. */
+  static connection(section: SdpSection): Connection | null | undefined {
+    if (!(#connection in section)) return undefined;
+    return section.#connection;
   }
 
   /** The memo of a section made by parseSdp; undefined for any other object. */
@@ -43,8 +53,8 @@ export class ParsedMediaSection extends ParsedSection implements MediaSection {
   readonly index: number;
   readonly mLine: MediaLine;
 
-  constructor(index: number, mLine: MediaLine, lines: readonly SdpLine[]) {
-    super(lines);
+  constructor(index: number, mLine: MediaLine, lines: readonly SdpLine[], connection: Connection | null) {
+    super(lines, connection);
     this.index = index;
     this.mLine = mLine;
   }

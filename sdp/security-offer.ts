@@ -1,6 +1,6 @@
 import { cryptoLines } from './crypto.ts';
 import type { CryptoLine } from './crypto.ts';
-import { fingerprints, setup } from './dtls.ts';
+import { offeredFingerprints, setup } from './dtls.ts';
 import type { Fingerprint, SetupRole } from './dtls.ts';
 import { attributes, bundleGroups, connection, mid } from './attributes.ts';
 import type { MediaSection, SessionDescription } from './model.ts';
@@ -17,30 +17,54 @@ export type TransportClass = 'plain' | 'savp' | 'dtls' | 'other';
 export type KeyingMethod = 'sdes' | 'dtls' | 'none';
 
 export function classifyProto(proto: string): { readonly transport: TransportClass; readonly feedback: boolean } {
-  const p = proto.toUpperCase();
-  switch (p) {
+  // The usual spellings without upper-casing first; anything else folded to upper case.
+  switch (proto) {
     case 'RTP/AVP':
-      return { transport: 'plain', feedback: false };
-    case 'RTP/AVPF':
-      return { transport: 'plain', feedback: true };
+      return PLAIN;
     case 'RTP/SAVP':
-      return { transport: 'savp', feedback: false };
+      return SAVP;
     case 'RTP/SAVPF':
-      return { transport: 'savp', feedback: true };
+      return SAVP_FB;
+    case 'UDP/TLS/RTP/SAVPF':
+      return DTLS_FB;
+    default:
+      return classifyUpper(proto.toUpperCase());
+  }
+}
+
+function classifyUpper(proto: string): { readonly transport: TransportClass; readonly feedback: boolean } {
+  switch (proto) {
+    case 'RTP/AVP':
+      return PLAIN;
+    case 'RTP/AVPF':
+      return PLAIN_FB;
+    case 'RTP/SAVP':
+      return SAVP;
+    case 'RTP/SAVPF':
+      return SAVP_FB;
     case 'UDP/TLS/RTP/SAVP':
     case 'TCP/DTLS/RTP/SAVP':
     case 'TCP/TLS/RTP/SAVP':
     case 'DCCP/TLS/RTP/SAVP':
-      return { transport: 'dtls', feedback: false };
+      return DTLS;
     case 'UDP/TLS/RTP/SAVPF':
     case 'TCP/DTLS/RTP/SAVPF':
     case 'TCP/TLS/RTP/SAVPF':
     case 'DCCP/TLS/RTP/SAVPF':
-      return { transport: 'dtls', feedback: true };
+      return DTLS_FB;
     default:
-      return { transport: 'other', feedback: false };
+      return OTHER;
   }
 }
+
+// One frozen result per class: callers only read them.
+const PLAIN = Object.freeze({ transport: 'plain', feedback: false } as const);
+const PLAIN_FB = Object.freeze({ transport: 'plain', feedback: true } as const);
+const SAVP = Object.freeze({ transport: 'savp', feedback: false } as const);
+const SAVP_FB = Object.freeze({ transport: 'savp', feedback: true } as const);
+const DTLS = Object.freeze({ transport: 'dtls', feedback: false } as const);
+const DTLS_FB = Object.freeze({ transport: 'dtls', feedback: true } as const);
+const OTHER = Object.freeze({ transport: 'other', feedback: false } as const);
 
 export interface MediaSecurityOffer {
   /** m= section index (0-based) in the offer. */
@@ -80,9 +104,11 @@ export function securityOffers(sdp: SessionDescription): MediaSecurityOffer[] {
 function securityOffer(sdp: SessionDescription, m: MediaSection, dualOf: number | undefined): MediaSecurityOffer {
   const { transport } = classifyProto(m.mLine.proto);
   const cryptos = transport === 'plain' || transport === 'savp' ? cryptoLines(m) : [];
-  const fps = transport === 'savp' || transport === 'dtls' ? fingerprints(sdp, m) : [];
+  const fps = transport === 'savp' || transport === 'dtls' ? offeredFingerprints(sdp, m) : [];
   const methods: KeyingMethod[] = [];
-  const anyCrypto = cryptos.some((c) => c.ok);
+  let anyCrypto = false;
+  // Indexed: cryptoLines is frozen, and for-of over a frozen array takes V8's slow iterator path.
+  for (let i = 0; i < cryptos.length; i++) if ((cryptos[i] as CryptoLine).ok) anyCrypto = true;
   if (anyCrypto) methods.push('sdes');
   // RTP/SAVP(F) + a=fingerprint is legacy DTLS-SRTP signalling (FreeSWITCH, old Chrome).
   if (fps.length > 0) methods.push('dtls');
