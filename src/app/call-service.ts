@@ -203,11 +203,14 @@ export class CallService implements Service {
     }
     this.#calls.add(call);
     await backend.answer(inv.requestId, { sdp: answerSdp });
+    // stored right after the 200 (the dialog exists only once answered): an instance that dies
+    // within this one store round trip leaves a call no survivor knows of; "call joined room"
+    // is logged after the write so it marks a call that can be taken over
+    await this.#persist(call, inv, opened.localPort);
     for (const m of outcome.policy.metrics) srtpNegotiationsTotal.inc({ ...m });
     for (const d of outcome.policy.downgrades) log.info({ audit: d }, 'SRTP negotiated below the profile first choice');
     callsAnsweredTotal.inc({ transport: inv.source.transport });
     log.info({ room: room.id, keying: request.kind, suite: request.kind === 'sdes' ? request.plan.suite : 'DTLS handshake pending', profile: outcome.policy.profile, dialogId: inv.dialogId }, 'call joined room');
-    await this.#persist(call, inv, opened.localPort);
     if (opened.keyed) this.#watchDtls(call, opened.keyed, outcome.policy.profile, peer, audio.index, log);
   }
 
