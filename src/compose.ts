@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { MemoryStateStore } from './adapters/state/memory-state-store.ts';
 import { openRedisStateStore } from './adapters/state/redis-state-store.ts';
 import { startSipEngine } from './adapters/sip-net/start.ts';
+import { DEFAULT_RATE_LIMIT, type SipNetLimits } from './adapters/sip-net/limits.ts';
 import type { ListenConfig } from './adapters/sip-net/transport-set.ts';
 import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
 import { RoomMediaPlane } from './adapters/media/media-plane.ts';
@@ -52,7 +53,16 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     return { transport: t, host: hp.host, port: hp.port, ...(config.sip.public_address ? { advertise: config.sip.public_address } : {}) };
   });
   const serverTls = await serverCertificate(effective, logger);
-  const sip = await startSipEngine({ listen, ...(serverTls ? { tls: { cert: serverTls.cert, key: serverTls.key, minVersion: 'TLSv1.2' as const } } : {}) }, { logger });
+  const l = config.sip.limits;
+  const limits: Partial<SipNetLimits> = {
+    maxMessageSize: l.max_message_bytes,
+    maxConnectionsPerIp: l.max_connections_per_ip,
+    maxConnections: l.max_connections,
+    idleTimeoutMs: l.idle_timeout_ms,
+    incompleteMessageTimeoutMs: l.incomplete_message_timeout_ms,
+    rateLimit: l.requests_per_second === 0 ? null : { ...DEFAULT_RATE_LIMIT, ratePerSecond: l.requests_per_second, burst: l.request_burst },
+  };
+  const sip = await startSipEngine({ listen, limits, ...(serverTls ? { tls: { cert: serverTls.cert, key: serverTls.key, minVersion: 'TLSv1.2' as const } } : {}) }, { logger });
   services.push({
     name: 'sip',
     listening: sip.addresses.map((a) => `sip ${a.transport} ${a.local.family === 'IPv6' ? `[${a.local.address}]` : a.local.address}:${a.local.port}`),

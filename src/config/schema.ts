@@ -88,6 +88,25 @@ export const configSchema = z.strictObject({
       wss: tlsTransport({ enabled: false, listen: '127.0.0.1:5063', requireCert: false }),
       /** Address put in Via/Contact/Record-Route when behind NAT; defaults to the listen host. */
       public_address: z.string().min(1).optional(),
+      /** Protection of the SIP listeners (src/adapters/sip-net/limits.ts). */
+      limits: z
+        .strictObject({
+          /** Largest SIP message, bytes; larger gets 513 (or a WebSocket close). */
+          max_message_bytes: z.number().int().min(1500).max(65535).default(65535),
+          /** Open TCP/TLS/WS/WSS connections per source IP. */
+          max_connections_per_ip: positiveInt.default(64),
+          /** Open stream connections per listener. */
+          max_connections: positiveInt.default(10000),
+          /** Close a connection silent this long, ms. */
+          idle_timeout_ms: positiveInt.default(300000),
+          /** Close a connection whose message is incomplete this long after its first byte (slowloris), ms. */
+          incomplete_message_timeout_ms: positiveInt.default(10000),
+          /** Requests per second per source address (token bucket); over it: 503 + Retry-After, then silent drop. 0 disables. */
+          requests_per_second: z.number().min(0).default(50),
+          /** Burst of requests a source may send above the rate. */
+          request_burst: positiveInt.default(200),
+        })
+        .prefault({}),
     })
     .prefault({}),
   media: z

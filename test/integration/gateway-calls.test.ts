@@ -3,6 +3,7 @@
  * room calls negotiated by the crypto policy (policy order, not offer order), plaintext refused
  * with 488 + Warning, unknown rooms 404, and what /metrics shows afterwards.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ beforeAll(async () => {
       'sip:',
       `  udp: { listen: "127.0.0.1:${sipPort}" }`,
       `  tcp: { listen: "127.0.0.1:${sipPort}" }`,
+      '  limits: { max_message_bytes: 4000 }',
       `admin: { listen: "127.0.0.1:${adminPort}" }`,
       'media: { port_min: 46000, port_max: 46999 }',
       'admission: { max_calls: 1, retry_after_s: 7 }',
@@ -79,6 +81,29 @@ describe('gatehouse start answers room calls (issues 3 and 5)', () => {
     expect(second.exitCode).toBe(0);
     expect((await first).exitCode).toBe(0);
     expect(gw.lines.find((l) => l.code === 'AT_CAPACITY')).toMatchObject({ msg: 'call rejected', status: 503 });
+  });
+
+  it('applies sip.limits from the config file: a message over max_message_bytes gets 513', async () => {
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = (sock.address() as { port: number }).port;
+    const msg = [
+      `OPTIONS sip:lobby@127.0.0.1:${sipPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-big-1;rport`,
+      'From: <sip:probe@127.0.0.1>;tag=big1',
+      'To: <sip:lobby@127.0.0.1>',
+      'Call-ID: big-1@127.0.0.1',
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Type: text/plain',
+      'Content-Length: 4500',
+      '',
+      'x'.repeat(4500),
+    ].join('\r\n');
+    const reply = new Promise<string>((resolve) => sock.once('message', (d) => resolve(d.toString())));
+    sock.send(msg, sipPort, '127.0.0.1');
+    expect((await reply).split('\r\n')[0]).toMatch(/^SIP\/2\.0 513 /);
+    sock.close();
   });
 
   it('counts what happened in /metrics and logs the choice without key material', async () => {

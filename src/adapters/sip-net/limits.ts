@@ -29,13 +29,15 @@ export interface SipNetLimits {
   readonly tryingDelayMs: number;
 }
 
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { ratePerSecond: 50, burst: 200, rejectsPerSecond: 2, rejectBurst: 10, maxSources: 100_000 };
+
 export const DEFAULT_LIMITS: SipNetLimits = {
   maxMessageSize: 65_535,
   maxConnectionsPerIp: 64,
   maxConnections: 10_000,
   idleTimeoutMs: 300_000,
   incompleteMessageTimeoutMs: 10_000,
-  rateLimit: { ratePerSecond: 50, burst: 200, rejectsPerSecond: 2, rejectBurst: 10, maxSources: 100_000 },
+  rateLimit: DEFAULT_RATE_LIMIT,
   mtu: 1500,
   udpBufferBytes: 4 * 1024 * 1024,
   tryingDelayMs: 100,
