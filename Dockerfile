@@ -6,6 +6,7 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY bin ./bin
 COPY src ./src
 COPY sdp ./sdp
 COPY crypto-policy ./crypto-policy
