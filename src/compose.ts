@@ -62,7 +62,16 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     incompleteMessageTimeoutMs: l.incomplete_message_timeout_ms,
     rateLimit: l.requests_per_second === 0 ? null : { ...DEFAULT_RATE_LIMIT, ratePerSecond: l.requests_per_second, burst: l.request_burst },
   };
-  const sip = await startSipEngine({ listen, limits, ...(serverTls ? { tls: { cert: serverTls.cert, key: serverTls.key, minVersion: 'TLSv1.2' as const } } : {}) }, { logger });
+  // one TLS context serves the TLS and WSS listeners (engine limitation): client certificates
+  // are requested on both when sip.tls.client_ca_file (or sip.wss's) is set
+  const mtls = [config.sip.tls, config.sip.wss].find((t) => t.enabled && t.client_ca_file !== undefined);
+  const tls = serverTls && {
+    cert: serverTls.cert,
+    key: serverTls.key,
+    minVersion: 'TLSv1.2' as const,
+    ...(mtls?.client_ca_file ? { ca: readFileSync(mtls.client_ca_file, 'utf8'), requestCert: true, rejectUnauthorized: mtls.require_client_cert } : {}),
+  };
+  const sip = await startSipEngine({ listen, limits, ...(tls ? { tls } : {}) }, { logger });
   services.push({
     name: 'sip',
     listening: sip.addresses.map((a) => `sip ${a.transport} ${a.local.family === 'IPv6' ? `[${a.local.address}]` : a.local.address}:${a.local.port}`),

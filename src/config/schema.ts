@@ -48,9 +48,17 @@ function tlsTransport(defaults: { enabled: boolean; listen: string; requireCert:
       /** PEM certificate chain for this listener. */
       cert_file: z.string().min(1).optional(),
       ...secretRef('key'),
+      /** PEM CA(s) for client certificates (mTLS): peers are asked for one and a verified
+       * subject reaches policy.overrides (cert_subject). */
+      client_ca_file: z.string().min(1).optional(),
+      /** With client_ca_file: refuse the TLS handshake without a verified client certificate. */
+      require_client_cert: z.boolean().default(false),
     })
     .prefault({})
     .superRefine((t, ctx) => {
+      if (t.require_client_cert && t.client_ca_file === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['require_client_cert'], message: 'needs client_ca_file (the CA client certificates are verified against)' });
+      }
       if (t.cert_file !== undefined && t.key_file === undefined && t.key_env === undefined) {
         ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required (or key_env) with cert_file' });
       }
