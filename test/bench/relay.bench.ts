@@ -24,6 +24,8 @@ import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { MediaPortAllocator } from '../../src/adapters/media/port-allocator.ts';
 import { SdesMediaLeg } from '../../src/adapters/media/media-leg.ts';
 import { MediaRoom } from '../../src/adapters/media/media-room.ts';
@@ -40,6 +42,12 @@ const LEVELS = (process.env.GATEHOUSE_RELAY_BENCH_CALLS ?? '100,250,400')
 const WARMUP_MS = 1500;
 const MEASURE_MS = 5000;
 const SUITES: readonly [SrtpSuiteName, SrtpSuiteName] = ['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'];
+/**
+ * GATEHOUSE_RELAY_BENCH_PROFILE=DIR writes a V8 CPU profile of this process (the relay) during
+ * each relay run (warm-up + measurement) to DIR/relay-CALLS.cpuprofile, for Chrome DevTools or
+ * a script summing self time by function. Off by default: the sampler costs some CPU.
+ */
+const PROFILE_DIR = process.env.GATEHOUSE_RELAY_BENCH_PROFILE ?? '';
 const LOADER = fileURLToPath(new URL('../helpers/media-load.ts', import.meta.url));
 
 /** A full GC before memory readings, so they show live memory rather than garbage not yet collected. */
@@ -111,6 +119,23 @@ async function finish(loader: Loader, req: LoadRequest): Promise<Measured> {
   return { result: r, cpu: loader.cpu };
 }
 
+/** Runs `f`, under the V8 CPU profiler when GATEHOUSE_RELAY_BENCH_PROFILE is set. */
+async function profiled<T>(name: string, f: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === '') return f();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** The relay under test: 2 SDES legs + a room per call. Returns measurement and RSS per call. */
 async function runRelay(loader: Loader, calls: number): Promise<Measured & { idleKbPerCall: number; loadedKbPerCall: number }> {
   const peerPorts = await openPorts(loader, calls);
@@ -143,7 +168,7 @@ async function runRelay(loader: Loader, calls: number): Promise<Measured & { idl
     rooms.push(room);
   }
   const idleKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
-  const m = await finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS });
+  const m = await profiled(`relay-${calls}`, () => finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
   const loadedKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
   for (const r of rooms) r.close();
   await Promise.all(legs.map((l) => l.close()));
@@ -169,7 +194,7 @@ async function runEcho(loader: Loader, calls: number): Promise<Measured> {
     const k = hex(key(suite));
     endpoints.push({ gwPort: (sockets[i] as Socket).address().port, partner, suite, sendKey: k, recvKey: k });
   }
-  const m = await finish(loader, { type: 'run', mode: 'echo', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS });
+  const m = await profiled(`echo-${calls}`, () => finish(loader, { type: 'run', mode: 'echo', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
   await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   return m;
 }

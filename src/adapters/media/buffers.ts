@@ -1,10 +1,13 @@
 /**
  * Preallocated buffers for the packet path.
  *
- * `SendPool`: node:dgram does not send during `socket.send()`: it resolves the address first
- * (for IP literals through a process.nextTick callback) and may queue the datagram in libuv
- * when the socket buffer is full. A buffer handed to send() must therefore stay untouched until
- * the send callback: slots come from a pool and go back in their (preallocated) callback.
+ * `SendPool`: a buffer handed to `socket.send()` must stay untouched until the send callback.
+ * node:dgram resolves the address first (the default lookup answers an IP literal on the next
+ * tick; the media sockets' lookup answers it at once, port-allocator.ts, so the datagram usually
+ * reaches the kernel inside send()), and libuv queues the datagram, holding the buffer, when the
+ * socket's send buffer is full or a hostname needs DNS. Slots come from a pool and go back in
+ * their (preallocated) callback, which also reports send errors (dgram reports them nowhere
+ * else when no callback is given, so dropping the callback would lose 'send-failed' counts).
  *
  * `ViewCache`: the cores take exact-length Uint8Array/Int16Array views (`packet.length`). One
  * cached subarray per length seen keeps the hot path free of per-packet view allocations.
@@ -14,18 +17,23 @@ export class ViewCache {
   readonly buffer: Buffer;
   /** A Map, not an array: a leg sees a handful of lengths, and memory per call matters. */
   private readonly views = new Map<number, Buffer>();
+  /** The last view handed out: a stream's packets mostly have one length, so the Map is rarely asked. */
+  private lastView: Buffer;
 
   constructor(size: number) {
     this.buffer = Buffer.alloc(size);
+    this.lastView = this.buffer;
   }
 
   /** The first `length` octets of the buffer, as a cached view. */
   view(length: number): Buffer {
+    if (this.lastView.length === length) return this.lastView;
     let v = this.views.get(length);
     if (v === undefined) {
       v = this.buffer.subarray(0, length);
       this.views.set(length, v);
     }
+    this.lastView = v;
     return v;
   }
 }
@@ -50,6 +58,11 @@ export class Int16ViewCache {
 
 export interface TxSlot {
   buffer: Buffer;
+  /**
+   * The last exact-length view of `buffer` handed to send(): passing a whole view (no offset/
+   * length) spares node:dgram a subarray per datagram, and a leg's packets mostly share a length.
+   */
+  sendView: Buffer;
   /** Preallocated send callback: returns the slot to the pool, reports errors. */
   readonly done: (err: Error | null) => void;
   onError: ((err: Error) => void) | null;
@@ -75,8 +88,10 @@ export class SendPool {
   acquire(size: number, onError: (err: Error) => void): TxSlot {
     let slot = this.free.pop();
     if (slot === undefined) {
+      const buffer = Buffer.allocUnsafeSlow(Math.max(size, this.slotSize));
       const s: TxSlot = {
-        buffer: Buffer.allocUnsafeSlow(Math.max(size, this.slotSize)),
+        buffer,
+        sendView: buffer,
         onError: null,
         done: (err) => {
           const report = s.onError;
@@ -91,6 +106,15 @@ export class SendPool {
     if (slot.buffer.length < size) slot.buffer = Buffer.allocUnsafeSlow(size);
     slot.onError = onError;
     return slot;
+  }
+
+  /** The first `length` octets of the slot's buffer, as a view reused while the length repeats. */
+  static sendView(slot: TxSlot, length: number): Buffer {
+    const v = slot.sendView;
+    if (v.length === length && v.buffer === slot.buffer.buffer) return v;
+    const nv = slot.buffer.subarray(0, length);
+    slot.sendView = nv;
+    return nv;
   }
 
   /** Returns a slot that was acquired but not handed to send(). */

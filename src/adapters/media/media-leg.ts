@@ -27,7 +27,7 @@ import type { MediaDropReason } from '../../metrics/media.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { isTelephoneEvent } from './audio-codec.ts';
-import { sendPool, sharedReceiveBuffer } from './buffers.ts';
+import { SendPool, sendPool, sharedReceiveBuffer } from './buffers.ts';
 import type { TxSlot } from './buffers.ts';
 import { LegRtcp } from './leg-rtcp.ts';
 import { peerReceives, peerSends } from './media-types.ts';
@@ -289,7 +289,7 @@ export class SdesMediaLeg implements RoomLeg {
 
   private transmit(socket: Socket, slot: TxSlot, length: number, to: SourceLatch): boolean {
     try {
-      socket.send(slot.buffer, 0, length, to.port, to.address, slot.done);
+      socket.send(SendPool.sendView(slot, length), to.port, to.address, slot.done);
       return true;
     } catch {
       sendPool.release(slot);

@@ -11,6 +11,9 @@
  * an ended call do not land in a new one.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { GatehouseError } from '../../core/errors.ts';
 
@@ -36,9 +39,25 @@ export interface MediaPorts {
   release(): Promise<void>;
 }
 
+/**
+ * node:dgram resolves the destination of every send() through the socket's `lookup`; the default
+ * (dns.lookup) answers an IP literal on the next tick, so each datagram costs a nextTick and the
+ * send happens after the caller returned. Media destinations are IP literals (SDP c=, latched
+ * source addresses): answer those synchronously (same address and family dns.lookup would
+ * return), so send() hands the datagram to the kernel before it returns. Names still go to DNS.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dnsLookup(hostname, options, callback);
+}
+
 function bindSocket(type: 'udp4' | 'udp6', address: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type, reuseAddr: false });
+    const socket = createSocket({ type, reuseAddr: false, lookup: literalLookup });
     const onError = (err: Error): void => {
       socket.close();
       reject(err);

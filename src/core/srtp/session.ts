@@ -45,6 +45,14 @@ export class SrtpSession {
   private readonly inRtp = new Map<number, ReplayWindow>();
   private readonly outRtcp = new Map<number, OutRtcpStream>();
   private readonly inRtcp = new Map<number, ReplayWindow>();
+  /**
+   * The last RTP stream looked up in each direction: a leg carries one SSRC per direction, so
+   * this saves a Map lookup per packet. Streams are never removed, so the cache cannot go stale.
+   */
+  private lastOutSsrc = -1;
+  private lastOut: ReplayWindow | undefined = undefined;
+  private lastInSsrc = -1;
+  private lastIn: ReplayWindow | undefined = undefined;
 
   constructor(config: SrtpSessionConfig) {
     this.cfg = validateConfig(config);
@@ -66,7 +74,7 @@ export class SrtpSession {
     if (dst.length < length) return DROP['buffer-too-small'];
     const ssrc = readU32(packet, 8);
     const seq = readU16(packet, 2);
-    let w = this.outRtp.get(ssrc);
+    let w = ssrc === this.lastOutSsrc ? this.lastOut : this.outRtp.get(ssrc);
     let index: number;
     if (w === undefined) {
       if (this.outRtp.size >= this.cfg.maxStreams) return DROP['too-many-streams'];
@@ -83,6 +91,8 @@ export class SrtpSession {
       w = new ReplayWindow(this.cfg.replayWindow);
       this.outRtp.set(ssrc, w);
     }
+    this.lastOutSsrc = ssrc;
+    this.lastOut = w;
     w.accept(index);
     key.sent.srtp++;
     return result(dst, n);
@@ -105,7 +115,7 @@ export class SrtpSession {
     if (key === null) return DROP['unknown-mki'];
     const ssrc = readU32(packet, 8);
     const seq = readU16(packet, 2);
-    const w = this.inRtp.get(ssrc);
+    const w = ssrc === this.lastInSsrc ? this.lastIn : this.inRtp.get(ssrc);
     let index: number;
     if (w === undefined) {
       if (this.inRtp.size >= this.cfg.maxStreams) return DROP['too-many-streams'];
@@ -126,9 +136,12 @@ export class SrtpSession {
       const nw = new ReplayWindow(this.cfg.replayWindow);
       nw.accept(index);
       this.inRtp.set(ssrc, nw);
+      this.lastIn = nw;
     } else {
       w.accept(index);
+      this.lastIn = w;
     }
+    this.lastInSsrc = ssrc;
     key.received.srtp++;
     return result(dst, payloadEnd);
   }

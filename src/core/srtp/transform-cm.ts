@@ -97,8 +97,15 @@ function tagMatches(digest: Buffer, packet: Uint8Array, tagOffset: number, tagLe
 }
 
 function copyWithin(src: Uint8Array, srcStart: number, dst: Uint8Array, dstStart: number, len: number): void {
-  if (src.buffer === dst.buffer && src.byteOffset + srcStart === dst.byteOffset + dstStart) return;
-  dst.set(src.subarray(srcStart, srcStart + len), dstStart);
+  if (src.buffer === dst.buffer) {
+    if (src.byteOffset + srcStart === dst.byteOffset + dstStart) return;
+    dst.set(src.subarray(srcStart, srcStart + len), dstStart); // overlap: memmove semantics
+  } else if (len <= 64) {
+    // headers: a byte loop costs less than the view set(subarray()) would allocate per packet
+    for (let i = 0; i < len; i++) dst[dstStart + i] = src[srcStart + i] ?? 0;
+  } else {
+    dst.set(src.subarray(srcStart, srcStart + len), dstStart);
+  }
 }
 
 export const aesCmTransform: SrtpTransform = {

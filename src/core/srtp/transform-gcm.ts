@@ -52,6 +52,20 @@ function sameStart(a: Uint8Array, b: Uint8Array): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
 
+/**
+ * out[0..n) = packet[0..n) for a header (12 octets plus CSRCs/extension): a byte loop, not
+ * set(subarray()), which would allocate a view per packet. Nothing to do in place; a shifted
+ * overlap inside one buffer goes through set() (memmove semantics).
+ */
+function copyHeader(packet: Uint8Array, out: Uint8Array, n: number): void {
+  if (sameStart(packet, out)) return;
+  if (packet.buffer === out.buffer) {
+    out.set(packet.subarray(0, n), 0);
+    return;
+  }
+  for (let i = 0; i < n; i++) out[i] = packet[i] ?? 0;
+}
+
 export const aesGcmTransform: SrtpTransform = {
   protectRtp(k, packet, headerLength, ssrc, roc, seq, mki, out) {
     rtpIv(k.salt, ssrc, roc, seq);
@@ -60,7 +74,7 @@ export const aesGcmTransform: SrtpTransform = {
     const enc = c.update(packet.subarray(headerLength));
     c.final();
     const tag = c.getAuthTag();
-    if (!sameStart(packet, out)) out.set(packet.subarray(0, headerLength), 0);
+    copyHeader(packet, out, headerLength);
     out.set(enc, headerLength);
     let pos = headerLength + enc.length;
     out.set(tag, pos);
@@ -83,7 +97,7 @@ export const aesGcmTransform: SrtpTransform = {
     } catch {
       return false; // authentication failed; nothing was written to out
     }
-    if (!sameStart(packet, out)) out.set(packet.subarray(0, headerLength), 0);
+    copyHeader(packet, out, headerLength);
     out.set(plain, headerLength);
     return true;
   },
@@ -97,7 +111,7 @@ export const aesGcmTransform: SrtpTransform = {
     const enc = c.update(packet.subarray(8));
     c.final();
     const tag = c.getAuthTag();
-    if (!sameStart(packet, out)) out.set(packet.subarray(0, 8), 0);
+    copyHeader(packet, out, 8);
     out.set(enc, 8);
     let pos = 8 + enc.length;
     out.set(tag, pos);
@@ -134,7 +148,7 @@ export const aesGcmTransform: SrtpTransform = {
       return false;
     }
     if (plain !== null) {
-      if (!sameStart(packet, out)) out.set(packet.subarray(0, 8), 0);
+      copyHeader(packet, out, 8);
       out.set(plain, 8);
     } else if (!sameStart(packet, out)) {
       out.set(packet.subarray(0, bodyEnd), 0);
