@@ -13,6 +13,7 @@
  * Every dropped packet is counted by reason (src/metrics/media.ts) and on the leg.
  */
 import { LegActivity } from './leg-activity.ts';
+import { LegDrops } from './leg-drops.ts';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isRtcpPacket } from '../../core/rtp/demux.ts';
@@ -22,7 +23,7 @@ import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { createSrtpSession } from '../../core/srtp/index.ts';
 import type { SrtpMasterKeyConfig, SrtpSession, SrtpSuiteName } from '../../core/srtp/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
-import { MEDIA_DROP_REASONS, countDrop, countIn, countOut, flushMediaMetrics, legKindIndex, mediaLatchEvents, mediaLegsActive } from '../../metrics/media.ts';
+import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLatchEvents, mediaLegsActive } from '../../metrics/media.ts';
 import type { MediaDropReason } from '../../metrics/media.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -108,7 +109,7 @@ export class SdesMediaLeg implements RoomLeg {
   private rtpOut = 0;
   private rtcpIn = 0;
   private rtcpOut = 0;
-  private readonly drops = new Uint32Array(MEDIA_DROP_REASONS.length);
+  private readonly drops = new LegDrops();
 
   constructor(o: SdesMediaLegOptions) {
     this.id = o.id;
@@ -178,18 +179,11 @@ export class SdesMediaLeg implements RoomLeg {
   }
 
   counters(): LegCounters {
-    const drops: Partial<Record<MediaDropReason, number>> = {};
-    MEDIA_DROP_REASONS.forEach((r, i) => {
-      const n = this.drops[i] ?? 0;
-      if (n > 0) drops[r] = n;
-    });
-    return { rtpIn: this.rtpIn, rtpOut: this.rtpOut, rtcpIn: this.rtcpIn, rtcpOut: this.rtcpOut, drops };
+    return { rtpIn: this.rtpIn, rtpOut: this.rtpOut, rtcpIn: this.rtcpIn, rtcpOut: this.rtcpOut, drops: this.drops.snapshot() };
   }
 
   private drop(reason: MediaDropReason): void {
-    const i = MEDIA_DROP_REASONS.indexOf(reason);
-    this.drops[i] = (this.drops[i] ?? 0) + 1;
-    countDrop(reason);
+    this.drops.count(reason);
   }
 
   private readonly onSocketError = (err: Error): void => {

@@ -17,6 +17,7 @@
  * proved the fingerprint's key, so it counts as authenticated.
  */
 import { LegActivity } from '../media/leg-activity.ts';
+import { LegDrops } from '../media/leg-drops.ts';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { classifyFirstByte, isRtcpPacket } from '../../core/rtp/demux.ts';
@@ -26,7 +27,7 @@ import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { createSrtpSession } from '../../core/srtp/index.ts';
 import type { SrtpSession } from '../../core/srtp/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
-import { countDrop, countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
+import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
 import type { MediaDropReason } from '../../metrics/media.ts';
 import { dtlsSrtpProfiles } from '../../metrics/webrtc.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -127,7 +128,7 @@ export class DtlsUdpLeg implements RoomLeg {
   rtcpIn = 0;
   rtcpOut = 0;
   /** Datagrams dropped by reason (includes 'not-rtp' for SRTP before keys). */
-  readonly drops = new Map<MediaDropReason, number>();
+  readonly drops = new LegDrops();
 
   constructor(o: DtlsUdpLegOptions) {
     this.o = o;
@@ -225,8 +226,7 @@ export class DtlsUdpLeg implements RoomLeg {
   }
 
   private drop(reason: MediaDropReason): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
-    countDrop(reason);
+    this.drops.count(reason);
   }
 
   private readonly onSocketError = (err: Error): void => {

@@ -21,6 +21,7 @@
  * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
  */
 import { LegActivity } from '../media/leg-activity.ts';
+import { LegDrops } from '../media/leg-drops.ts';
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
@@ -29,7 +30,7 @@ import { writePli } from '../../core/rtp/rtcp-serialize.ts';
 import { RtpHeaderView, parseRtpHeaderInto, readU32, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
-import { countDrop, countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
+import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
 import type { MediaDropReason } from '../../metrics/media.ts';
 import { countHandshake, dtlsSrtpProfiles, webrtcVideoDeclined } from '../../metrics/webrtc.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -158,7 +159,7 @@ export class WebRtcGuestLeg implements RoomLeg {
   failure: GatehouseError | null = null;
   rtpIn = 0;
   rtpOut = 0;
-  readonly drops = new Map<MediaDropReason, number>();
+  readonly drops = new LegDrops();
 
   constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger) {
     this.id = o.id;
@@ -254,8 +255,7 @@ export class WebRtcGuestLeg implements RoomLeg {
   }
 
   private drop(reason: MediaDropReason): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
-    countDrop(reason);
+    this.drops.count(reason);
   }
 
   /** A packet werift decrypted (with our core) and parsed: re-serialise it without extensions. */

@@ -154,7 +154,7 @@ describe('DtlsUdpLeg: DTLS-SRTP over plain UDP (RFC 5763/5764)', () => {
     await waitUntil(() => peer.srtpOut !== null, 'peer keys');
     const r = peer.srtpOut?.protectRtp(rtp(1, 1));
     if (r?.ok) peerSocket.send(r.out, port, '127.0.0.1');
-    await waitUntil(() => (leg.drops.get('not-rtp') ?? 0) >= 1, 'SRTP dropped without keys');
+    await waitUntil(() => leg.drops.get('not-rtp') >= 1, 'SRTP dropped without keys');
     expect(sink.payloads).toEqual([]);
     const view = new RtpHeaderView();
     const p = rtp(1, 1);
