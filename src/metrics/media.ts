@@ -39,6 +39,8 @@ export const MEDIA_DROP_REASONS = [
   'stale', // older than the start of the outgoing stream epoch (RtpStreamRewriter)
   'jitter-overflow', // mixer input queue over its bound: oldest audio discarded
   'send-failed', // the socket reported an error on send
+  'codec-error', // the codec rejected the payload (libopus: invalid packet) or cannot code its duration (Opus: not 2.5-120 ms)
+  'late', // a decoded Opus packet older than the last one decoded: its frame was concealed or skipped already
   'internal-error', // a bug caught at the socket handler boundary
 ] as const;
 export type MediaDropReason = (typeof MEDIA_DROP_REASONS)[number];
@@ -67,6 +69,11 @@ export const mediaRelayLatency = histogram(
   'Time from a packet arriving at the socket handler to its relayed copy being handed to the socket (sampled 1 in 16), by mode (relay/transcode).',
   ['mode'],
   [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01],
+);
+
+export const mediaOpusCodecs = gauge(
+  'gatehouse_media_opus_codecs',
+  'Live Opus encoder+decoder states (libopus via opusscript): one per Opus leg of a mix or of a transcoding two-party relay.',
 );
 
 export const mediaTimeouts = counter('gatehouse_media_timeouts_total', 'Legs reported silent for longer than the media timeout.');

@@ -1,15 +1,18 @@
 /**
- * The audio codecs the media plane can decode and encode (G.711 PCMU/PCMA, G.722), behind one
- * small interface, and the rules for when two payload formats are "the same codec".
+ * The audio codecs the media plane can decode and encode (G.711 PCMU/PCMA, G.722 here; Opus in
+ * opus-codec.ts), and the rules for when two payload formats are "the same codec".
  *
  * All three use an 8000 Hz RTP clock (RFC 3551 4.5.2: G.722 too, although it samples at
  * 16 kHz), and all three code one octet per 8 kHz sample period, so a payload of n octets is
  * n/8 ms of audio whichever of them it is: transcoding between them keeps the RTP header
  * (timestamp, sequence number) and the payload length.
  *
- * Opus is NOT decodable here: no Opus decoder package is installed (package.json). Opus is only
- * forwarded between two legs that both send Opus; a room that would have to decode it (mix,
- * transcode) refuses with MEDIA_OPUS_NOT_MIXABLE / MEDIA_NO_COMMON_CODEC.
+ * Opus (RFC 7587: 48 kHz RTP clock, variable payload length) does not fit that in-place model:
+ * it is decoded and encoded by opus-codec.ts (libopus via opusscript), in the mix (mix-path.ts)
+ * and for two-party transcoding (opus-transcoder.ts). `roomCodecOf()` names every codec a room
+ * can decode; a leg whose codec is none of them (iLBC, G.729, ...) can only be forwarded to a
+ * leg with the same codec, and a room that would have to decode it refuses with
+ * MEDIA_CODEC_NOT_MIXABLE / MEDIA_NO_COMMON_CODEC (488).
  */
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from '../../core/codec/g711.ts';
 import { G722Decoder } from '../../core/codec/g722-decoder.ts';
@@ -18,6 +21,8 @@ import { GatehouseError } from '../../core/errors.ts';
 import type { PayloadFormat } from './media-types.ts';
 
 export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
+/** Every codec a room decodes: the in-place ones and Opus. */
+export type RoomCodecName = AudioCodecName | 'OPUS';
 
 export interface AudioDecoder {
   readonly sampleRate: 8000 | 16000;
@@ -49,11 +54,23 @@ export function isOpus(f: PayloadFormat): boolean {
   return f.name.toLowerCase() === 'opus';
 }
 
-/** The decodable audio codec a format names, or null (Opus, CN, telephone-event, video, ...). */
+/** The in-place (8 kHz clock, one octet per sample period) codec a format names, or null (Opus, CN, telephone-event, video, ...). */
 export function audioCodecOf(f: PayloadFormat): AudioCodecName | null {
   if (f.clockRate !== 8000 || (f.channels ?? 1) !== 1) return null;
   const n = f.name.toUpperCase();
   return n === 'PCMU' || n === 'PCMA' || n === 'G722' ? n : null;
+}
+
+/** The codec a room can decode for this format, or null (CN, telephone-event, video, iLBC, ...). */
+export function roomCodecOf(f: PayloadFormat): RoomCodecName | null {
+  // RFC 7587 s7: opus/48000/2 always; accept a mono rtpmap from lenient peers too
+  if (isOpus(f)) return f.clockRate === 48000 ? 'OPUS' : null;
+  return audioCodecOf(f);
+}
+
+/** RTP clock rate of a room codec (RFC 3551 4.5.2: 8000 for G.722 too; RFC 7587 s4.1: 48000 for Opus). */
+export function rtpClockOf(c: RoomCodecName): number {
+  return c === 'OPUS' ? 48000 : 8000;
 }
 
 export function codecSampleRate(c: AudioCodecName): 8000 | 16000 {
@@ -114,13 +131,10 @@ export function createEncoder(c: AudioCodecName): AudioEncoder {
   return c === 'G722' ? new G722AudioEncoder() : new G711Encoder(c === 'PCMA');
 }
 
-/** Thrown when a room would have to decode a codec it cannot (Opus, video, unknown). */
-export function notDecodableError(code: 'MEDIA_OPUS_NOT_MIXABLE' | 'MEDIA_NO_COMMON_CODEC', f: PayloadFormat, why: string): GatehouseError {
-  const opus = isOpus(f)
-    ? ' Opus is only forwarded between two legs that both send Opus: there is no Opus decoder in this build, so it cannot be mixed or transcoded.'
-    : '';
-  return new GatehouseError('policy', code, `${why}: ${f.name}/${f.clockRate} cannot be decoded (PCMU, PCMA and G722 can).${opus}`, {
+/** Thrown when a room would have to decode a codec it cannot (video, iLBC, G.729, unknown). */
+export function notDecodableError(code: 'MEDIA_CODEC_NOT_MIXABLE' | 'MEDIA_NO_COMMON_CODEC', f: PayloadFormat, why: string): GatehouseError {
+  return new GatehouseError('policy', code, `${why}: ${f.name}/${f.clockRate} cannot be decoded (opus, PCMU, PCMA and G722 can)`, {
     sipStatus: 488,
-    sipReason: isOpus(f) ? 'Opus cannot be mixed; offer PCMU, PCMA or G722' : 'no common audio codec',
+    sipReason: code === 'MEDIA_CODEC_NOT_MIXABLE' ? `${f.name} cannot be mixed; offer opus, PCMU, PCMA or G722` : 'no common audio codec',
   });
 }

@@ -77,8 +77,8 @@ export class MediaRoom implements LegSink {
 
   /**
    * Adds a leg. Throws (and leaves the room unchanged) when the new set of legs cannot be
-   * served: no common/transcodable codec for two legs, an undecodable codec (Opus) in a mix
-   * (GatehouseError 'policy', sipStatus 488), or the room is full ('capacity', 503).
+   * served: no common/transcodable codec for two legs, an undecodable codec (iLBC, G.729, ...)
+   * in a mix (GatehouseError 'policy', sipStatus 488), or the room is full ('capacity', 503).
    */
   addLeg(leg: RoomLeg): void {
     if (this.closed) throw new GatehouseError('state', 'MEDIA_ROOM_CLOSED', `media room ${this.id} is closed`);
@@ -112,6 +112,9 @@ export class MediaRoom implements LegSink {
     let mix: MixPath | null = null;
     if (legs.length === 2) relay = new RelayPath(legs[0] as RoomLeg, legs[1] as RoomLeg, this.clock);
     else if (legs.length >= 3) mix = new MixPath(legs);
+    // the old paths' codec state (libopus in the wasm heap) is not garbage-collected
+    this.relay?.close();
+    this.mix?.close();
     this.relay = relay;
     this.mix = mix;
     if (mix !== null && this.mixTimer === null) {
@@ -194,6 +197,8 @@ export class MediaRoom implements LegSink {
     this.mixTimer = null;
     for (const leg of this.legs) leg.attach(null);
     this.legs.length = 0;
+    this.relay?.close();
+    this.mix?.close();
     this.relay = null;
     this.mix = null;
     flushMediaMetrics();

@@ -1,7 +1,8 @@
 /**
  * Two-party relay over real sockets on 127.0.0.1: audio both ways between an AEAD_AES_256_GCM
  * leg and an AES_CM_128_HMAC_SHA1_80 leg, each peer decrypting with its own leg's key; PT
- * remapping; PCMU<->PCMA and G.722<->PCMU transcoding; Opus forwarded only Opus-to-Opus.
+ * remapping; PCMU<->PCMA and G.722<->PCMU transcoding; a codec the room cannot decode (iLBC)
+ * forwarded only to the same codec. Opus transcoding and mixing: opus.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaRoom } from '../../../src/adapters/media/media-room.ts';
@@ -121,11 +122,11 @@ describe('two-party relay (RFC 3711 / RFC 7714 re-encryption per leg)', () => {
     expect(heard(a, 9, 'G722', 1000, 1600)).toBeLessThan(300);
   });
 
-  it('refuses a pair it cannot serve: Opus with PCMU (488, no decoder), and Opus in a three-party mix', async () => {
-    const opusFormats = [{ pt: 111, name: 'opus', clockRate: 48000, channels: 2 }];
-    const x = await legWithPeer(allocator, { id: 'x', suite: 'AEAD_AES_256_GCM', codec: 'PCMU', pt: 111, formats: opusFormats });
+  it('refuses a pair it cannot serve: iLBC with PCMU (488, no decoder), and iLBC in a three-party mix', async () => {
+    const ilbc = [{ pt: 97, name: 'iLBC', clockRate: 8000 }];
+    const x = await legWithPeer(allocator, { id: 'x', suite: 'AEAD_AES_256_GCM', codec: 'PCMU', pt: 97, formats: ilbc });
     const y = await legWithPeer(allocator, { id: 'y', suite: 'AEAD_AES_256_GCM', codec: 'PCMU', pt: 0 });
-    const z = await legWithPeer(allocator, { id: 'z', suite: 'AEAD_AES_256_GCM', codec: 'PCMU', pt: 111, formats: opusFormats });
+    const z = await legWithPeer(allocator, { id: 'z', suite: 'AEAD_AES_256_GCM', codec: 'PCMU', pt: 97, formats: ilbc });
     open.push(x, y, z);
     const room = new MediaRoom({ id: 'r' });
     rooms.push(room);
@@ -140,11 +141,11 @@ describe('two-party relay (RFC 3711 / RFC 7714 re-encryption per leg)', () => {
     })();
     expect(err).toBeInstanceOf(GatehouseError);
     expect(err).toMatchObject({ code: 'MEDIA_NO_COMMON_CODEC', sipStatus: 488 });
-    expect((err as Error).message).toMatch(/no Opus decoder/);
+    expect((err as Error).message).toMatch(/iLBC\/8000 cannot be decoded/);
     expect(room.size).toBe(1);
     room.addLeg(z.leg);
     expect(room.mode).toBe('relay');
-    expect(() => room.addLeg(y.leg)).toThrow(expect.objectContaining({ code: 'MEDIA_OPUS_NOT_MIXABLE', sipStatus: 488 }) as Error);
+    expect(() => room.addLeg(y.leg)).toThrow(expect.objectContaining({ code: 'MEDIA_CODEC_NOT_MIXABLE', sipStatus: 488, sipReason: 'iLBC cannot be mixed; offer opus, PCMU, PCMA or G722' }) as Error);
     expect(room.size).toBe(2);
     expect(room.mode).toBe('relay');
   });

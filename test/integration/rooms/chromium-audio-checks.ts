@@ -24,6 +24,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { Baresip } from '../../helpers/baresip.ts';
+import { guestStats } from '../../helpers/chromium.ts';
 import { bursts, burstPeriodMs, dominantFrequency, rms, toneFraction, type Burst } from '../../helpers/audio-analysis.ts';
 
 export const BEEP_HZ = 400;
@@ -191,5 +192,40 @@ export async function waitForBaresipReceiveStats(b: Baresip, timeoutMs = 10_000)
     if (table !== null) return { packets: Number(table[2]), errors: Number(table[4]) };
     if (performance.now() > deadline) throw new Error(`baresip logged no RTP statistics table:\n${b.output.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface GuestCodecs {
+  /** mimeType of the codec the browser sends with (outbound-rtp -> codec), e.g. 'audio/opus'. */
+  readonly sending: string | null;
+  /** mimeType of the codec the browser receives (inbound-rtp -> codec). */
+  readonly receiving: string | null;
+  readonly sendingClockRate: number | null;
+}
+
+/**
+ * The audio codecs the browser itself reports in getStats (RTCOutboundRtpStreamStats.codecId and
+ * RTCInboundRtpStreamStats.codecId -> RTCCodecStats.mimeType): what was negotiated and is in
+ * use, from the browser's side. Waits until both streams have a codec (they appear with media).
+ */
+export async function waitForGuestCodecs(page: Page, timeoutMs = 20_000): Promise<GuestCodecs> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const stats = await guestStats(page);
+    const byId = new Map(stats.map((s) => [s.id, s]));
+    const codecOf = (type: string): Record<string, unknown> | undefined => {
+      const rtp = stats.find((s) => s.type === type && s.kind === 'audio' && typeof s.codecId === 'string');
+      return rtp === undefined ? undefined : byId.get(rtp.codecId);
+    };
+    const out = codecOf('outbound-rtp');
+    const inb = codecOf('inbound-rtp');
+    const got: GuestCodecs = {
+      sending: typeof out?.mimeType === 'string' ? out.mimeType : null,
+      receiving: typeof inb?.mimeType === 'string' ? inb.mimeType : null,
+      sendingClockRate: typeof out?.clockRate === 'number' ? out.clockRate : null,
+    };
+    if (got.sending !== null && got.receiving !== null) return got;
+    if (performance.now() > deadline) throw new Error(`the guest's getStats named no audio codec for both directions: ${JSON.stringify(got)}`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -9,14 +9,15 @@
  * - baresip: the profile its own DTLS stack reports for both components (AEAD_AES_256_GCM),
  *   CALL_MENC (media secure), receive statistics without errors, and its DECODED audio carrying
  *   the guest's microphone beep and not its own 1000 Hz sine;
- * - the page: the suite line (AEAD_AES_256_GCM) and baresip's sine in what it plays (Goertzel).
+ * - the page: the suite line (AEAD_AES_256_GCM), the codecs in its getStats (sends Opus,
+ *   receives PCMU) and baresip's sine in what it plays (Goertzel).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Baresip } from '../../helpers/baresip.ts';
 import { joinRoom, launchChromium, leaveRoom, readSuiteLine, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
-import { waitForBaresipBeeps, waitForBaresipReceiveStats, waitForPageTone } from './chromium-audio-checks.ts';
+import { waitForBaresipBeeps, waitForBaresipReceiveStats, waitForGuestCodecs, waitForPageTone } from './chromium-audio-checks.ts';
 
 const SINE_HZ = 1000;
 let gw: RoomGateway;
@@ -59,6 +60,9 @@ it('relays audio both ways between baresip (DTLS-SRTP over plain UDP, no ICE) an
   expect(suite.suite).toBe('AEAD_AES_256_GCM');
   expect(suite.srtpCipher).toBe('SRTP_AEAD_AES_256_GCM');
   expect(await gw.waitForLog('DTLS-SRTP keyed', (l) => l.keying === 'webrtc')).toMatchObject({ room: 'dtls-room', suite: 'AEAD_AES_256_GCM' });
+  // the guest sends Opus (first in the gateway's answer), transcoded to baresip's G.711; it
+  // receives baresip's PCMU forwarded as is (it accepted PCMU too)
+  expect(await waitForGuestCodecs(page)).toEqual({ sending: 'audio/opus', receiving: 'audio/PCMU', sendingClockRate: 48000 });
 
   // baresip -> guest: the page plays baresip's sine
   const tone = await waitForPageTone(page, SINE_HZ, { timeoutMs: 30_000 });
