@@ -1,32 +1,89 @@
 /**
- * Re-INVITE / UPDATE inside a call (issue 6: hold/resume via direction, RFC 3264 8.4). The
- * answer is our previous answer with the direction answered per RFC 3264 6.1 and the o=
- * session version incremented (RFC 3264 8). A re-offer that changes the SDES key or the
- * address is refused with 488 rather than silently keeping the old media (re-keying and media
- * moves mid-call are not supported yet; the Warning says so).
+ * A peer's re-INVITE / UPDATE offer on an SDES call (issue 6). Pure: text and plain data in,
+ * the answer text and what the media leg must change out. It answers:
+ *
+ * - Hold/resume (RFC 3264 8.4): the direction is answered per RFC 3264 6.1; c=0.0.0.0 (RFC 2543
+ *   style hold) means the peer does not want to receive.
+ * - A new SDES key (RFC 4568 7.1.4: a new offer may carry a new key; a changed key is a new
+ *   crypto context for that direction, ROC 0 and an empty replay window). When the offer still
+ *   holds our current a=crypto tag with the same suite and the same key, nothing about keys
+ *   changed and the policy is not asked again. Otherwise the re-offer goes through the SAME
+ *   negotiation as an initial offer (`negotiate`, crypto policy + codecs): a re-offer that
+ *   would be refused initially gets the same 488 and Warning.
+ *     - the policy picks our current tag and suite again: only the peer re-keyed. Our answer
+ *       keeps OUR key (and our send context goes on). RFC 4568 7.1.4 allows answering with a new
+ *       key too; keeping ours is chosen because keys are per direction (RFC 4568 6.1: each
+ *       side's key protects only what that side sends), so a new peer key changes nothing
+ *       about the safety of ours, and a peer that updates only the contexts whose keys changed
+ *       (linphone does) keeps decrypting our stream without a gap. Known limit: a peer that
+ *       rebuilds its receive context on every re-INVITE even for an unchanged key restarts at
+ *       ROC 0 and would lose our stream once our ROC is above 0 (after 2^16 packets per SSRC).
+ *     - the policy picks another tag or suite: new keys both ways (ours fresh from the
+ *       policy's CSPRNG, RFC 4568 6.1), and our answer carries the new a=crypto line.
+ * - A new address or port (RFC 3264 8.3.1): the leg sends there and its source latch restarts
+ *   there (docs/media-latching.md). RFC 4568 7.1.4 wants a new key with a new address; a move
+ *   that keeps the key is accepted anyway (the context simply continues).
+ *
+ * Not supported (488 with a Warning saying so): no audio or a different m-line for it, a switch
+ * to DTLS-SRTP, a change of rtcp-mux, dropping the codec we send. The answer is our previous
+ * answer with the direction (and a=crypto when it changed) rewritten and the o= version
+ * incremented (RFC 3264 8). The result holds key material: never log it.
  */
-import { answerDirection, connection, cryptoLines, direction, parseSdp, SdpParseError, type Direction } from '../../sdp/index.ts';
+import { answerDirection, connection, cryptoLines, direction, parseSdp, rtcp, rtcpMux, SdpParseError, serializeCrypto, type Direction } from '../../sdp/index.ts';
+import { lookupSuite, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
+import type { LegRekey } from '../ports/media-plane.ts';
+import { negotiateOffer, type OfferOutcome } from './negotiate-offer.ts';
+import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
+import { GatehouseError } from '../core/errors.ts';
 
-export interface HoldContext {
+export interface ReinviteContext {
   readonly previousAnswer: string;
   /** Our new o= session version. */
   readonly version: number;
-  /** Tag and key||salt of the a=crypto line accepted in the initial offer. */
+  /** The call's current SDES plan (suite, both keys, the peer's address, formats). */
+  readonly plan: SdesLegPlan;
+  /** Tag and key||salt of the peer's a=crypto line in force. */
   readonly tag: number;
   readonly remoteKeySalt: Uint8Array;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  /** The initial-offer negotiation (crypto policy + codecs) applied to a re-offer. */
+  readonly negotiate: (offerSdp: string) => OfferOutcome;
 }
 
-export type HoldOutcome =
-  | { readonly ok: true; readonly answer: string; readonly peerDirection: Direction }
+export interface ReinviteChange {
+  /** What the media leg switches to (MediaLegHandle.rekey). */
+  readonly rekey: LegRekey;
+  /** The call's plan from now on (stored: the record's srtp and media fields). */
+  readonly plan: SdesLegPlan;
+  /** The peer's a=crypto line now in force. */
+  readonly sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array };
+  /** For the log: which parts changed (never the keys). */
+  readonly what: { readonly peerRekeyed: boolean; readonly weRekeyed: boolean; readonly suiteChanged: boolean; readonly moved: boolean };
+}
+
+export type ReinviteOutcome =
+  | { readonly ok: true; readonly answer: string; readonly peerDirection: Direction; readonly change: ReinviteChange | null }
   | { readonly ok: false; readonly status: number; readonly reason: string; readonly warning: string };
 
-function refuse(text: string): HoldOutcome {
+/**
+ * The initial-offer negotiation for a re-offer on an SDES leg: same policy, same peer context,
+ * same room profile; DTLS is not offered (switching keying mid-call is not supported).
+ */
+export function reofferNegotiator(policy: CryptoPolicy, peer: PeerContext, profile: string | undefined): ReinviteContext['negotiate'] {
+  return (sdp) => negotiateOffer(policy, { sdp, peer, ...(profile === undefined ? {} : { profile }), localFingerprints: [], supportedKeying: { sdes: true, dtls: false } });
+}
+
+function refuse(text: string): ReinviteOutcome {
   return { ok: false, status: 488, reason: 'Not Acceptable Here', warning: `399 gatehouse "${text}"` };
 }
 
-export function answerHoldReinvite(ctx: HoldContext, offerText: string): HoldOutcome {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return d === 0;
+}
+
+export function answerReinvite(ctx: ReinviteContext, offerText: string): ReinviteOutcome {
   if (offerText.trim() === '') return refuse('offerless re-INVITE is not supported; send an SDP offer');
   let offer;
   try {
@@ -35,23 +92,77 @@ export function answerHoldReinvite(ctx: HoldContext, offerText: string): HoldOut
     if (err instanceof SdpParseError) return { ok: false, status: 400, reason: 'Bad Request - Malformed SDP', warning: `399 gatehouse "malformed SDP at line ${err.line}"` };
     throw err;
   }
-  const audio = offer.media.find((m) => m.mLine.media === 'audio' && m.mLine.port !== 0);
-  if (!audio) return refuse('re-offer has no active audio stream; to end the call send BYE');
-  const line = cryptoLines(audio).find((l) => l.ok && l.attribute.tag === ctx.tag);
-  const key = line?.ok ? line.attribute.keyParams[0]?.keySalt : undefined;
-  if (key === undefined || !Buffer.from(key).equals(Buffer.from(ctx.remoteKeySalt))) return refuse('changing SRTP keys in a re-INVITE is not supported yet');
-  const c = connection(offer, audio);
-  const holdAddress = c?.address === '0.0.0.0' || c?.address === '::';
-  if (!holdAddress && (c?.address !== ctx.remoteAddress || audio.mLine.port !== ctx.remotePort)) {
-    return refuse('moving media to another address in a re-INVITE is not supported yet');
+  const plan = ctx.plan;
+  // RFC 3264 8: m-lines keep their order, so the call's audio is at the same index
+  const audio = offer.media[plan.mediaIndex];
+  if (audio === undefined || audio.mLine.media !== 'audio' || audio.mLine.port === 0) return refuse('re-offer has no active audio stream at its m-line; to end the call send BYE');
+  if (plan.rtcpMux && !rtcpMux(audio)) return refuse('turning rtcp-mux off in a re-INVITE is not supported');
+  const sendFormat = plan.formats.find((f) => f.name.toLowerCase() !== 'telephone-event' && f.name.toUpperCase() !== 'CN');
+  if (sendFormat !== undefined && !audio.mLine.fmts.includes(String(sendFormat.pt))) return refuse(`re-offer drops payload type ${sendFormat.pt}; changing codecs in a re-INVITE is not supported`);
+
+  // keys: unchanged when our tag is still offered with the same suite and key
+  const current = cryptoLines(audio).find((l) => l.ok && l.attribute.tag === ctx.tag);
+  const currentSuite = current?.ok ? lookupSuite(current.attribute.suite) : null;
+  const currentKey = current?.ok ? current.attribute.keyParams[0]?.keySalt : undefined;
+  const keysUnchanged = currentSuite?.ok === true && currentSuite.suite.name === plan.suite && currentKey !== undefined && sameBytes(currentKey, ctx.remoteKeySalt);
+  let next: SdesLegPlan = plan;
+  let sdes = { tag: ctx.tag, remoteKeySalt: ctx.remoteKeySalt };
+  let cryptoLine: string | null = null;
+  if (!keysUnchanged) {
+    const outcome = ctx.negotiate(offerText);
+    if (!outcome.ok) return { ok: false, status: outcome.status, reason: outcome.reason, warning: outcome.warning };
+    const accepted = outcome.plan.media.find((m) => m.index === plan.mediaIndex && m.verdict === 'accept');
+    const decision = outcome.policy.media.find((d) => d.index === plan.mediaIndex);
+    const sel = decision?.sdes;
+    if (accepted === undefined || decision === undefined || accepted.keying?.kind !== 'sdes' || sel === null || sel === undefined) {
+      return refuse('re-offer is not acceptable as SDES-SRTP on the call\'s audio stream; switching keying in a re-INVITE is not supported');
+    }
+    let fresh: SdesLegPlan;
+    try {
+      fresh = sdesLegPlan(outcome.offer, accepted, decision);
+    } catch (err) {
+      // e.g. a key||salt too short for the suite: refused like the same initial offer
+      if (err instanceof GatehouseError && err.sipStatus !== null) return { ok: false, status: err.sipStatus, reason: err.sipStatus === 400 ? 'Bad Request' : 'Not Acceptable Here', warning: `399 gatehouse "${warningText(err.message)}"` };
+      throw err;
+    }
+    const remoteKeySalt = sel.remote.keys[0]?.keySalt ?? new Uint8Array();
+    sdes = { tag: sel.tag, remoteKeySalt };
+    if (sel.tag === ctx.tag && fresh.suite === plan.suite) {
+      // only the peer re-keyed: our key and our answer's a=crypto stay (header comment)
+      next = { ...plan, remoteKey: fresh.remoteKey };
+    } else {
+      next = { ...plan, suite: fresh.suite, localKey: fresh.localKey, remoteKey: fresh.remoteKey };
+      cryptoLine = `a=crypto:${serializeCrypto(sel.answer)}`;
+    }
   }
-  // RFC 3264 8.4: c=0.0.0.0 (RFC 2543 style hold) means the peer does not want to receive
+
+  // address (RFC 3264 8.3.1); c=0.0.0.0 is hold, not a move
+  const c = connection(offer, audio);
+  if (c === undefined) return { ok: false, status: 400, reason: 'Bad Request - Malformed SDP', warning: '399 gatehouse "re-offer has no c= for the audio stream"' };
+  const holdAddress = c.address === '0.0.0.0' || c.address === '::';
+  const rtpPort = audio.mLine.port;
+  const rtcpPort = plan.rtcpMux ? rtpPort : (rtcp(audio)?.port ?? rtpPort + 1);
+  const moved = !holdAddress && (c.address !== plan.remote.address || rtpPort !== plan.remote.rtpPort || rtcpPort !== plan.remote.rtcpPort);
+  if (moved) next = { ...next, remote: { address: c.address, rtpPort, rtcpPort } };
+
+  // RFC 3264 8.4: c=0.0.0.0 means the peer does not want to receive
   const peerDirection: Direction = holdAddress ? 'sendonly' : direction(offer, audio);
+  next = { ...next, peerDirection };
   const ours = answerDirection(peerDirection, 'sendrecv');
-  return { ok: true, answer: rewriteAnswer(ctx.previousAnswer, ctx.version, ours), peerDirection };
+  const answer = rewriteAnswer(ctx.previousAnswer, ctx.version, ours, cryptoLine);
+  const remoteKey = next.remoteKey !== plan.remoteKey;
+  const localKey = next.localKey !== plan.localKey;
+  if (!remoteKey && !localKey && !moved) return { ok: true, answer, peerDirection, change: null };
+  const rekey: LegRekey = {
+    ...(next.suite === plan.suite ? {} : { suite: next.suite }),
+    ...(remoteKey ? { remoteKey: next.remoteKey } : {}),
+    ...(localKey ? { localKey: next.localKey } : {}),
+    ...(moved ? { remote: next.remote } : {}),
+  };
+  return { ok: true, answer, peerDirection, change: { rekey, plan: next, sdes, what: { peerRekeyed: remoteKey, weRekeyed: localKey, suiteChanged: next.suite !== plan.suite, moved } } };
 }
 
-function rewriteAnswer(answer: string, version: number, dir: Direction): string {
+function rewriteAnswer(answer: string, version: number, dir: Direction, cryptoLine: string | null): string {
   const lines = answer.split('\r\n');
   let inAudio = false;
   let wroteDirection = false;
@@ -67,6 +178,10 @@ function rewriteAnswer(answer: string, version: number, dir: Direction): string 
       if (inAudio && !wroteDirection) out.push(`a=${dir}`);
       inAudio = l.startsWith('m=audio ') && !l.startsWith('m=audio 0 ');
       wroteDirection = false;
+    }
+    if (inAudio && cryptoLine !== null && l.startsWith('a=crypto:')) {
+      out.push(cryptoLine);
+      continue;
     }
     if (inAudio && /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l)) {
       out.push(`a=${dir}`);

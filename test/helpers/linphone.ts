@@ -98,6 +98,8 @@ export interface LinphoneOptions {
   readonly play: string;
   /** Default 'srtp' (SDES). */
   readonly mediaEncryption?: 'srtp' | 'dtls';
+  /** More `[sip]` settings of the linphonerc, e.g. `{ keep_srtp_keys: 0 }` (new SDES keys in every re-INVITE). */
+  readonly sipConfig?: Readonly<Record<string, string | number>>;
 }
 
 export class Linphone {
@@ -130,6 +132,7 @@ export class Linphone {
         'sip_tls_port=0',
         `media_encryption=${o.mediaEncryption ?? 'srtp'}`,
         'media_encryption_mandatory=1',
+        ...Object.entries(o.sipConfig ?? {}).map(([k, v]) => `${k}=${v}`),
         '[rtp]',
         `audio_rtp_port=${o.rtpPort}`,
         '[sound]',
