@@ -2,12 +2,14 @@
  * Takeover machinery against a real redis-server (issue 7 tests 3, 4 and 5 at the state level;
  * the gatehouse-process tests with SIP peers build on these): an owner that stops heartbeating
  * is taken over, racing survivors adopt each orphan exactly once, a partitioned owner fences
- * itself before anyone claims, and a drain hands every call to the least loaded instances.
+ * itself before anyone claims (state.on_lease_loss continue: unconfirmed, then released once
+ * the store says the calls are claimed; release: dropped at the lapse), and a drain hands every
+ * call to the least loaded instances. With SIP peers: gateway-redis-outage.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainUntilEmpty } from '../../../src/app/drain-migration.ts';
 import { realTimers } from '../../../src/app/instance-lifecycle.ts';
-import type { LeaseLost } from '../../../src/app/instance-lifecycle.ts';
+import type { CallsLost, LeaseLost } from '../../../src/app/instance-lifecycle.ts';
 import { fenceVerdict } from '../../../src/core/call/fencing.ts';
 import { openRedisStateStore } from '../../../src/adapters/state/redis-state-store.ts';
 import { startRedisServer } from '../../helpers/redis-server.ts';
@@ -91,11 +93,49 @@ describe('takeover on a real redis-server', () => {
     }
   });
 
-  it('partitioned A (TCP proxy cut): A raises lease-lost before B claims its calls; healed A is fenced', async () => {
+  it('partitioned A (TCP proxy cut), on_lease_loss continue: A keeps its calls unconfirmed before B claims them; healed, it releases them as claimed', async () => {
     const r = await redis();
     const proxy = await startTcpProxy(r.port);
     cleanups.push(() => proxy.close());
-    const a = await node(`redis://127.0.0.1:${proxy.port}`, 'part:', 'inst-a');
+    const a = await node(`redis://127.0.0.1:${proxy.port}`, 'cont:', 'inst-a');
+    const b = await node(r.url, 'cont:', 'inst-b');
+    for (const id of ['c1', 'c2']) {
+      a.lc.track(id, { owner: 'inst-a', epoch: 1 });
+      expect((await a.link.put('call', makeCall(id, 'inst-a'), 'absent')).ok).toBe(true);
+    }
+    const order: string[] = [];
+    const lost: CallsLost['calls'][number][] = [];
+    a.lc.on('calls-unconfirmed', () => order.push('A unconfirmed'));
+    a.lc.on('lease-lost', () => order.push('A lease-lost'));
+    a.lc.on('calls-lost', (e) => lost.push(...e.calls));
+    const bInner = b.store.claim.bind(b.store);
+    b.store.claim = async (callId, request) => {
+      order.push(`B claims ${callId}`);
+      return bInner(callId, request);
+    };
+
+    proxy.cut();
+    await waitFor('B adopts both', async () => b.adopted.length === 2);
+    expect(order[0]).toBe('A unconfirmed');
+    expect(order.slice(1).sort()).toEqual(['B claims c1', 'B claims c2']);
+    expect(await a.lc.stillOwn('c1', 1)).toMatchObject({ kind: 'unconfirmed' });
+    expect(a.lc.trackedCalls().size).toBe(2);
+
+    proxy.heal();
+    await waitFor('A releases both', async () => lost.length === 2);
+    expect(lost.map((c) => c.cause)).toEqual(['claimed', 'claimed']);
+    expect(a.lc.trackedCalls().size).toBe(0);
+    expect(await a.lc.stillOwn('c1', 1)).toEqual({ kind: 'lost', current: { owner: 'inst-b', epoch: 2 }, reason: 'claimed' });
+    await scans(a, 3);
+    expect(a.adopted).toEqual([]);
+    for (const id of ['c1', 'c2']) expect((await b.store.get('call', id))?.value).toMatchObject({ owner: 'inst-b', epoch: 2 });
+  });
+
+  it('partitioned A (TCP proxy cut), on_lease_loss release: A raises lease-lost before B claims its calls; healed A is fenced', async () => {
+    const r = await redis();
+    const proxy = await startTcpProxy(r.port);
+    cleanups.push(() => proxy.close());
+    const a = await node(`redis://127.0.0.1:${proxy.port}`, 'part:', 'inst-a', { onLeaseLoss: 'release' });
     const b = await node(r.url, 'part:', 'inst-b');
     for (const id of ['c1', 'c2']) {
       a.lc.track(id, { owner: 'inst-a', epoch: 1 });
@@ -141,9 +181,11 @@ describe('takeover on a real redis-server', () => {
     const d = await node(r.url, 'drain:', 'inst-d', { capacity: 100 });
     await d.lc.setDraining(true); // draining instances are never targets
     const ids = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+    // five rooms of four calls: a room's calls go to one instance (a room runs in one process)
+    const roomOf = (id: string): string => `r${String(Number(id.slice(1)) % 5)}`;
     for (const id of ids) {
       a.lc.track(id, { owner: 'inst-a', epoch: 1 });
-      expect((await a.link.put('call', makeCall(id, 'inst-a'), 'absent')).ok).toBe(true);
+      expect((await a.link.put('call', { ...makeCall(id, 'inst-a'), roomId: roomOf(id) }, 'absent')).ok).toBe(true);
     }
     await a.lc.setDraining(true);
     const handed = new Map<string, string>();
@@ -163,8 +205,9 @@ describe('takeover on a real redis-server', () => {
     );
     expect(report.remaining).toBe(0);
     expect([...handed.keys()].sort()).toEqual(ids);
-    // b (0/100) takes most, c (0/8) some, d (draining) none.
+    // b (0/100) takes most, c (0/8) some, d (draining) none; each room whole to one of them.
     expect(new Set(handed.values())).toEqual(new Set(['inst-b', 'inst-c']));
+    for (let room = 0; room < 5; room++) expect(new Set(ids.filter((id) => roomOf(id) === `r${String(room)}`).map((id) => handed.get(id))).size).toBe(1);
     await waitFor('targets adopt all', async () => b.adopted.length + c.adopted.length === ids.length);
     await Promise.all([scans(b, 2), scans(c, 2)]);
     for (const [n, want] of [

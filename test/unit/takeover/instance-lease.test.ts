@@ -1,7 +1,8 @@
 /**
- * Instance lifecycle (issue 7): fencing checks and the heartbeat lease (an instance that cannot
- * reach the store for a whole TTL drops its calls before anyone can claim them), on the
- * in-memory store with a hand-driven clock and timers.
+ * Instance lifecycle (issue 7): fencing checks and the heartbeat lease, on the in-memory store
+ * with a hand-driven clock and timers. A lapse is noticed before anyone can claim; with
+ * state.on_lease_loss `release` the calls are dropped then (tested here); with `continue` (the
+ * default) they run unconfirmed until the store decides: instance-unconfirmed.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { LeaseLost } from '../../../src/app/instance-lifecycle.ts';
@@ -25,9 +26,9 @@ describe('InstanceLifecycle: fencing and the lease', () => {
     await lc.stop();
   });
 
-  it('store unreachable: owner by lease until it lapses, then lease-lost with every tracked call, before anyone can claim', async () => {
+  it('release: store unreachable: owner by lease until it lapses, then lease-lost with every tracked call, before anyone can claim', async () => {
     const w = world();
-    const a = w.instance('inst-a');
+    const a = w.instance('inst-a', { onLeaseLoss: 'release' });
     const b = w.instance('inst-b');
     await a.lc.start();
     await b.lc.start();
@@ -69,9 +70,9 @@ describe('InstanceLifecycle: fencing and the lease', () => {
     await b.lc.stop();
   });
 
-  it('lease lapsed with no survivor: once the store is back, its own calls return through the inbox at epoch + 1', async () => {
+  it('release: lease lapsed with no survivor: once the store is back, its own calls return through the inbox at epoch + 1', async () => {
     const w = world();
-    const { lc, link, adopted } = w.instance('inst-a');
+    const { lc, link, adopted } = w.instance('inst-a', { onLeaseLoss: 'release' });
     await lc.start();
     lc.track('c1', { owner: 'inst-a', epoch: 1 });
     await w.mem.put('call', makeCall('c1', 'inst-a'), 'absent');
@@ -99,7 +100,7 @@ describe('InstanceLifecycle: fencing and the lease', () => {
       return original(rec);
     };
     const lost: LeaseLost[] = [];
-    lc.on('lease-lost', (e) => lost.push(e));
+    lc.on('calls-unconfirmed', (e) => lost.push(e));
     await w.time.advance(INTERVAL * 2); // sent at +INTERVAL, still out
     link.heartbeat = original;
     (release as (() => void) | null)?.();
@@ -121,7 +122,7 @@ describe('InstanceLifecycle: fencing and the lease', () => {
       return original(rec);
     };
     const lost: LeaseLost[] = [];
-    lc.on('lease-lost', (e) => lost.push(e));
+    lc.on('calls-unconfirmed', (e) => lost.push(e));
     await w.time.advance(TTL * 2); // the beat sent at +INTERVAL hangs; the lease lapses
     expect(lost).toHaveLength(1);
     link.heartbeat = original;
