@@ -67,6 +67,31 @@ export interface IncomingDialogRequest {
   readonly source: SignallingSource;
 }
 
+/**
+ * A re-INVITE for a dialog this instance does not hold (RFC 3261 12.2.2 would answer 481).
+ * After a takeover, a browser guest whose WebSocket died with its instance reconnects to
+ * another one and re-offers with an ICE restart in its old dialog (RFC 7118 has no flow
+ * recovery of its own): the call logic may import the stored dialog with `attach` set to this
+ * request and answer it. Without a listener the backend answers 481 itself.
+ */
+export interface IncomingStrayReinvite {
+  readonly requestId: string;
+  readonly dialogId: string;
+  readonly callId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly contentType: string | null;
+  readonly body: string;
+  readonly source: SignallingSource;
+}
+
+export interface ImportOptions {
+  /** A pending stray re-INVITE (IncomingStrayReinvite.requestId) that belongs to this dialog:
+   * it is checked against the imported dialog (CSeq, tags) and its connection becomes the
+   * dialog's flow, so the answer and later requests reach the client where it is now. */
+  readonly attach?: string;
+}
+
 export interface DialogEnded {
   readonly dialogId: string;
   /** bye: peer sent BYE (already answered 200); local: we sent BYE; timeout: no ACK/session
@@ -77,6 +102,7 @@ export interface DialogEnded {
 export interface SignallingBackendEvents {
   invite: [IncomingInvite];
   request: [IncomingDialogRequest];
+  strayReinvite: [IncomingStrayReinvite];
   /** The peer cancelled a pending INVITE; the backend answered 487 already. */
   cancelled: [{ readonly requestId: string; readonly dialogId: string }];
   /** The answered INVITE was acknowledged: media may start. */
@@ -87,6 +113,12 @@ export interface SignallingBackendEvents {
 export interface AnswerOptions {
   /** SDP answer (INVITE / re-INVITE / UPDATE); omitted: 200 without a body. */
   readonly sdp?: string;
+  /**
+   * Initial INVITE only: runs once the dialog exists (exportDialog works) and BEFORE the 200
+   * is sent, so the call can be stored first and an instance that dies right after answering
+   * never leaves a call no survivor knows of (issue 7). It must not throw.
+   */
+  readonly beforeSend?: () => Promise<void>;
 }
 
 export interface DialogReply {
@@ -115,5 +147,12 @@ export interface SignallingBackend extends EventEmitter<SignallingBackendEvents>
    * final response (the ACK for a 2xx re-INVITE is sent by the backend). */
   request(dialogId: string, method: InDialogMethod, body?: { readonly contentType: string; readonly body: string }): Promise<DialogReply>;
   exportDialog(dialogId: string): ExportedDialog;
-  importDialog(dialog: ExportedDialog): Promise<void>;
+  /** Forgets a dialog without sending anything (its call continues on another instance, or
+   * nowhere): its timers stop (no session refresh, no BYE) and later requests on it get 481. */
+  dropDialog(dialogId: string): void;
+  /** Asked before the backend sends a request on its own (RFC 4028 session refresh, BYE at
+   * session expiry or when an ACK never came): false means send nothing, the dialog may belong
+   * to another instance now (fencing, DESIGN.md "State and takeover"). Default: always send. */
+  setSendGuard(guard: (dialogId: string) => Promise<boolean>): void;
+  importDialog(dialog: ExportedDialog, options?: ImportOptions): Promise<void>;
 }

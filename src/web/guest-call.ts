@@ -3,7 +3,12 @@
  * media by WebRTC (DTLS-SRTP, RFC 5763/5764). The page (join-page.ts) owns the DOM; this
  * file owns the SIP user agent, the session and the stats polling, and reports to a view.
  *
- * Not done here on purpose: reconnect/ICE restart after a lost WebSocket (takeover issue).
+ * Takeover (issue 7): when the WebSocket drops in a call (its gateway instance died or was
+ * drained), the client reconnects -- the same URL first (a load balancer, or the instance
+ * itself after a network blip), then the page's fallback URLs in order -- and re-offers in
+ * the same dialog with an ICE restart (RFC 8445 9, JSEP 5.2.1). Whichever instance gets that
+ * re-INVITE continues the call (src/app/guest-resume.ts); a 503 from an instance that does not
+ * run the call sends the client on to the next URL.
  */
 import { Inviter, SessionState, UserAgent, Web } from 'sip.js';
 import type { Core, LogLevel, Session, SessionDescriptionHandler, SessionDescriptionHandlerFactory } from 'sip.js';
@@ -12,7 +17,8 @@ import type { SuiteReading, TransportStatsLike } from './messages.ts';
 import type { GuestPhase, GuestRejection } from './test-hook.ts';
 
 export interface GuestCallConfig {
-  readonly wssUrl: string;
+  /** The page's WSS URL first, then fallbacks tried in order after a lost connection. */
+  readonly wssUrls: readonly string[];
   readonly room: string;
   readonly sipDomain: string;
   readonly displayName: string;
@@ -29,6 +35,22 @@ export interface GuestCallView {
 export type OfferModifier = () => ((sdp: string) => string) | null;
 
 const STATS_INTERVAL_MS = 1000;
+/** How long the client keeps trying to get its call back after the connection dropped. */
+const RESUME_TIMEOUT_MS = 60_000;
+const RESUME_PAUSE_MS = 500;
+
+type ReofferResult = { readonly kind: 'ok' } | { readonly kind: 'gone' } | { readonly kind: 'retry'; readonly afterMs: number };
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A SIP.js WebSocket transport whose server is whatever `current()` says at connect time. */
+function rotatingTransport(current: () => string): typeof Web.Transport {
+  return class RotatingTransport extends Web.Transport {
+    override get server(): string {
+      return current();
+    }
+  };
+}
 
 export class GuestCall {
   private readonly config: GuestCallConfig;
@@ -44,6 +66,8 @@ export class GuestCall {
   private leaving = false;
   private finished = false;
   private lastError = '';
+  private urlIndex = 0;
+  private resuming = false;
 
   constructor(config: GuestCallConfig, view: GuestCallView, offerModifier: OfferModifier) {
     this.config = config;
@@ -70,9 +94,10 @@ export class GuestCall {
     }
     this.local = local;
 
-    this.view.phase('connecting', `Connecting to ${this.config.wssUrl}...`);
+    this.view.phase('connecting', `Connecting to ${this.currentUrl()}...`);
     const ua = new UserAgent({
-      transportOptions: { server: this.config.wssUrl, connectionTimeout: 5 },
+      transportConstructor: rotatingTransport(() => this.currentUrl()),
+      transportOptions: { server: this.currentUrl(), connectionTimeout: 5 },
       displayName: this.config.displayName,
       sessionDescriptionHandlerFactory: this.handlerFactory(local),
       sessionDescriptionHandlerFactoryOptions: {
@@ -92,7 +117,7 @@ export class GuestCall {
     try {
       await ua.start();
     } catch {
-      this.fail(unreachableMessage(this.config.wssUrl));
+      this.fail(unreachableMessage(this.currentUrl()));
       return;
     }
     if (this.leaving) return;
@@ -217,14 +242,79 @@ export class GuestCall {
   }
 
   private onDisconnect(err: Error | undefined): void {
-    if (this.finished || this.leaving || err === undefined) return;
-    this.fail('Lost the connection to the gateway. Reload the page to join again.');
+    if (this.finished || this.leaving || this.resuming || err === undefined) return;
+    if (!this.established) {
+      this.fail('Lost the connection to the gateway. Reload the page to join again.');
+      return;
+    }
+    void this.resume();
+  }
+
+  private currentUrl(): string {
+    return this.config.wssUrls[this.urlIndex % this.config.wssUrls.length] ?? '';
+  }
+
+  /** Gets the call back after the WebSocket dropped: reconnect, then re-offer with an ICE restart. */
+  private async resume(): Promise<void> {
+    const ua = this.ua;
+    if (ua === undefined) return;
+    this.resuming = true;
+    this.view.phase('reconnecting', 'Lost the connection to the gateway; reconnecting...');
+    const deadline = Date.now() + RESUME_TIMEOUT_MS;
+    let next = false;
+    while (!this.finished && !this.leaving && Date.now() < deadline) {
+      if (next) {
+        this.urlIndex += 1;
+        await ua.transport.disconnect().catch(() => undefined);
+      }
+      next = true;
+      try {
+        await ua.reconnect();
+      } catch {
+        await pause(RESUME_PAUSE_MS);
+        continue; // this URL does not answer: the next one
+      }
+      this.view.phase('reconnecting', `Reconnected to ${this.currentUrl()}; resuming the call...`);
+      const r = await this.reoffer();
+      if (r.kind === 'ok') {
+        this.resuming = false;
+        this.view.phase('in-call', `In room ${this.config.room}.`);
+        return;
+      }
+      if (r.kind === 'gone') break;
+      await pause(r.afterMs);
+    }
+    this.resuming = false;
+    if (!this.finished && !this.leaving) this.fail('Lost the connection to the gateway and could not get the call back. Reload the page to join again.');
+  }
+
+  /** re-INVITE in the old dialog with an ICE restart (new ufrag/pwd, same tracks). */
+  private reoffer(): Promise<ReofferResult> {
+    const session = this.session;
+    if (session?.state !== SessionState.Established) return Promise.resolve({ kind: 'gone' });
+    const video = (this.local?.getVideoTracks().length ?? 0) > 0;
+    return new Promise<ReofferResult>((resolve) => {
+      session
+        .invite({
+          sessionDescriptionHandlerOptions: { constraints: { audio: true, video }, offerOptions: { iceRestart: true } } as Web.SessionDescriptionHandlerOptions,
+          requestDelegate: {
+            onAccept: () => resolve({ kind: 'ok' }),
+            onReject: (response: Core.IncomingResponse) => {
+              const status = response.message.statusCode ?? 0;
+              // RFC 3261 12.2.1.2: 481/408 end the dialog; anything else may work elsewhere
+              if (status === 481 || status === 408) resolve({ kind: 'gone' });
+              else resolve({ kind: 'retry', afterMs: RESUME_PAUSE_MS });
+            },
+          },
+        })
+        .catch(() => resolve({ kind: 'retry', afterMs: RESUME_PAUSE_MS }));
+    });
   }
 
   private async pollStats(): Promise<void> {
     const pc = this.peerConnection;
     if (pc === undefined) return;
-    if (pc.connectionState === 'failed') {
+    if (pc.connectionState === 'failed' && !this.resuming) {
       this.fail('The media connection failed (ICE or DTLS could not complete). Check the network between you and the gateway.');
       return;
     }

@@ -2,7 +2,7 @@
  * Entry of the guest join page `/join/ROOM` (bundled by src/web/build.ts to dist/web/).
  * The server puts the configuration in data attributes of `<main id="join">` (no inline
  * script: the Content-Security-Policy allows scripts from 'self' only):
- *   data-room, data-wss-url, data-sip-domain.
+ *   data-room, data-wss-url, data-wss-fallbacks (space-separated, may be empty), data-sip-domain.
  * The markup is src/web/join.html; element ids used here are defined there.
  */
 import { AudioMeter } from './audio-meter.ts';
@@ -38,6 +38,8 @@ function start(): void {
 
   const room = root.dataset['room'] ?? '';
   const wssUrl = root.dataset['wssUrl'] ?? '';
+  // other instances to try when the connection drops mid-call (takeover); the server checked them
+  const fallbacks = (root.dataset['wssFallbacks'] ?? '').split(/\s+/).filter((u) => u.startsWith('wss://'));
   const sipDomain = root.dataset['sipDomain'] ?? '';
   const meter = new AudioMeter();
   let call: GuestCall | undefined;
@@ -50,6 +52,7 @@ function start(): void {
     suite: null,
     offerModifier: null,
     remoteAudioLevel: () => meter.level(call?.remoteStream),
+    descriptions: () => ({ local: call?.peerConnection?.currentLocalDescription?.sdp ?? '', remote: call?.peerConnection?.currentRemoteDescription?.sdp ?? '' }),
     stats: async () => {
       const pc = call?.peerConnection;
       if (pc === undefined) return [];
@@ -64,7 +67,7 @@ function start(): void {
     hook.phase = phase;
     root.dataset['phase'] = phase;
     status.textContent = text;
-    const active = phase === 'media' || phase === 'connecting' || phase === 'calling' || phase === 'in-call';
+    const active = phase === 'media' || phase === 'connecting' || phase === 'calling' || phase === 'in-call' || phase === 'reconnecting';
     joinButton.disabled = active;
     nameInput.disabled = active;
     leaveButton.disabled = !active;
@@ -118,7 +121,7 @@ function start(): void {
     suiteLine.textContent = 'Not connected.';
     suiteDetail.textContent = '';
     const displayName = nameInput.value.trim().slice(0, 64) || 'Guest';
-    call = new GuestCall({ wssUrl, room, sipDomain, displayName }, view, () => hook.offerModifier);
+    call = new GuestCall({ wssUrls: [wssUrl, ...fallbacks], room, sipDomain, displayName }, view, () => hook.offerModifier);
     void call.join();
   });
 

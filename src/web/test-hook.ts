@@ -19,7 +19,7 @@
  *   send a deliberately bad offer; it is applied to the local offer only.
  */
 
-export type GuestPhase = 'idle' | 'media' | 'connecting' | 'calling' | 'in-call' | 'ended' | 'error';
+export type GuestPhase = 'idle' | 'media' | 'connecting' | 'calling' | 'in-call' | 'reconnecting' | 'ended' | 'error';
 
 export interface GuestRejection {
   readonly status: number;
@@ -44,6 +44,8 @@ export interface GatehouseTestHook {
   suite: GuestSuite | null;
   remoteAudioLevel(): number;
   stats(): Promise<Array<Record<string, unknown>>>;
+  /** The current local and remote SDP of the peer connection (empty strings before a call). */
+  descriptions(): { readonly local: string; readonly remote: string };
   offerModifier: ((sdp: string) => string) | null;
 }
 

@@ -17,7 +17,8 @@
  *   await gw.stop()                 SIGTERM, wait for exit (SIGKILL after 10 s), delete the dir
  *
  * Options: rooms (id + optional profile / max_participants / name), web (WSS + join page,
- * development certificate, bundle from dist/web: run `npm run build:web` once), logLevel
+ * development certificate, bundle from dist/web: run `npm run build:web` once),
+ * webFallbackWssUrls (the page's fallback list), logLevel
  * (default info), mediaTimeoutS (default 30), onDemand, and `extraYaml`: top-level YAML lines
  * appended verbatim (for keys this helper does not model; mind duplicates).
  *
@@ -46,6 +47,8 @@ export interface RoomGatewayOptions {
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   readonly mediaTimeoutS?: number;
   readonly onDemand?: boolean;
+  /** `web.fallback_wss_urls` (with web: true): where a guest goes when its connection drops. */
+  readonly webFallbackWssUrls?: readonly string[];
   /** Top-level YAML lines appended to the config as they are. */
   readonly extraYaml?: readonly string[];
   /** Extra environment for the process (GATEHOUSE_* variables of the caller are removed). */
@@ -91,7 +94,7 @@ export async function startRoomGateway(o: RoomGatewayOptions): Promise<RoomGatew
     `  port_max: ${media.max}`,
     `  webrtc_port_min: ${media.webrtcMin}`,
     `  webrtc_port_max: ${media.webrtcMax}`,
-    ...(webPort !== null ? [`web: { enabled: true, listen: "127.0.0.1:${webPort}" }`] : []),
+    ...(webPort !== null ? [`web: { enabled: true, listen: "127.0.0.1:${webPort}", fallback_wss_urls: ${JSON.stringify(o.webFallbackWssUrls ?? [])} }`] : []),
     'rooms:',
     `  on_demand: ${o.onDemand === true}`,
     `  media_timeout_s: ${o.mediaTimeoutS ?? 30}`,

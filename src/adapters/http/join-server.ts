@@ -33,6 +33,9 @@ export interface JoinServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** `web.wss_url`: the SIP WSS listener as browsers reach it, e.g. wss://gw.example:5063. */
   readonly wssUrl: string;
+  /** `web.fallback_wss_urls`: other instances' WSS URLs, tried in order by a guest whose
+   * connection dropped mid-call (takeover, issue 7). */
+  readonly fallbackWssUrls?: readonly string[];
   /** `web.sip_domain`: host part of `sip:ROOM@...`; default the WSS URL's host. */
   readonly sipDomain?: string;
   /** Directory of the built bundle; default dist/web in the repository. */
@@ -63,6 +66,7 @@ export const isRoomId = isValidRoomId;
 interface Site {
   readonly assets: StaticAssets;
   readonly wssUrl: string;
+  readonly wssFallbacks: string;
   readonly sipDomain: string;
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -86,9 +90,12 @@ export async function startJoinServer(options: JoinServerOptions, deps: JoinServ
   }
   webDevCertificate.set(usingDevCertificate ? 1 : 0);
 
-  const connect = cspConnectSource(wss);
+  const fallbacks = (options.fallbackWssUrls ?? []).map((u) => parseWssUrl(u, 'web.fallback_wss_urls'));
+  const sources = [...new Set([wss, ...fallbacks].map(cspConnectSource))];
+  const connect = sources.includes('wss:') ? 'wss:' : sources.join(' ');
   if (connect === 'wss:') log.warn({ wssUrl: options.wssUrl }, 'CSP cannot name an IPv6 literal host: connect-src allows any wss: origin');
-  const site: Site = { assets, wssUrl: options.wssUrl, sipDomain, headers: securityHeaders(connect) };
+  const wssFallbacks = (options.fallbackWssUrls ?? []).join(' ');
+  const site: Site = { assets, wssUrl: options.wssUrl, wssFallbacks, sipDomain, headers: securityHeaders(connect) };
 
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
     try {
@@ -130,7 +137,7 @@ function handle(req: IncomingMessage, res: ServerResponse, site: Site): void {
   if (joinMatch !== null) {
     const room = joinMatch[1] ?? '';
     if (isRoomId(room)) {
-      const html = site.assets.renderJoin({ room, wssUrl: site.wssUrl, sipDomain: site.sipDomain });
+      const html = site.assets.renderJoin({ room, wssUrl: site.wssUrl, wssFallbacks: site.wssFallbacks, sipDomain: site.sipDomain });
       send(res, 200, 'join', site, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
       return;
     }
@@ -198,15 +205,17 @@ export function securityHeaders(connectSource: string): Record<string, string> {
   };
 }
 
-function parseWssUrl(text: string): URL {
+function parseWssUrl(text: string, key = 'web.wss_url'): URL {
   let u: URL;
   try {
     u = new URL(text);
   } catch (cause) {
-    throw new GatehouseError('config', 'web_wss_url_invalid', `web.wss_url "${text}" is not a URL (expected wss://host:port)`, { cause });
+    throw new GatehouseError('config', 'web_wss_url_invalid', `${key} "${text}" is not a URL (expected wss://host:port)`, { cause });
   }
-  if (u.protocol !== 'wss:') throw new GatehouseError('config', 'web_wss_url_invalid', `web.wss_url must use wss: (browsers need TLS for media), got ${u.protocol}`);
-  if (u.username !== '' || u.password !== '') throw new GatehouseError('config', 'web_wss_url_invalid', 'web.wss_url must not contain credentials');
+  if (u.protocol !== 'wss:') throw new GatehouseError('config', 'web_wss_url_invalid', `${key} must use wss: (browsers need TLS for media), got ${u.protocol}`);
+  if (u.username !== '' || u.password !== '') throw new GatehouseError('config', 'web_wss_url_invalid', `${key} must not contain credentials`);
+  // the page carries the list space-separated in one attribute
+  if (/\s/.test(text)) throw new GatehouseError('config', 'web_wss_url_invalid', `${key} "${text}" must not contain spaces`);
   return u;
 }
 

@@ -22,6 +22,8 @@ export interface StaticAsset {
 export interface JoinPageValues {
   readonly room: string;
   readonly wssUrl: string;
+  /** Space-separated WSS URLs the client tries after a lost connection (may be empty). */
+  readonly wssFallbacks: string;
   readonly sipDomain: string;
 }
 
@@ -72,7 +74,7 @@ export async function loadStaticAssets(dir: string): Promise<StaticAssets> {
   const notFound = fill(notFoundTemplate, common);
   return {
     byPath,
-    renderJoin: (v) => fill(joinTemplate, { ...common, room: v.room, wssUrl: v.wssUrl, sipDomain: v.sipDomain }),
+    renderJoin: (v) => fill(joinTemplate, { ...common, room: v.room, wssUrl: v.wssUrl, wssFallbacks: v.wssFallbacks, sipDomain: v.sipDomain }),
     renderNotFound: () => notFound,
   };
 }

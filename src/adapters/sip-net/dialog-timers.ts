@@ -90,6 +90,11 @@ export class SessionTimer {
     this.hooks = hooks;
   }
 
+  /** The running interval and who refreshes, for a dialog export (takeover); null: no timer. */
+  snapshot(): { readonly interval: number; readonly weRefresh: boolean } | null {
+    return this.current === undefined ? null : { interval: this.current.interval, weRefresh: this.current.weRefresh };
+  }
+
   /** (Re)starts after a 2xx with the negotiated interval. */
   start(interval: number, weRefresh: boolean): void {
     const now = this.hooks.clock.now();

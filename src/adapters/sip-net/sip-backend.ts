@@ -21,7 +21,7 @@ import { GatehouseError } from '../../core/errors.ts';
 import { sipInviteLatency } from '../../metrics/sip.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type {
-  AnswerOptions, DialogReply, ExportedDialog, InDialogMethod, SignallingBackend, SignallingBackendEvents,
+  AnswerOptions, DialogReply, ExportedDialog, ImportOptions, InDialogMethod, SignallingBackend, SignallingBackendEvents,
 } from '../../ports/signalling-backend.ts';
 import { allowsUpdate, formatNameAddrSafe, parseTag, toSource, warningValue } from './backend-values.ts';
 import { SessionTimer, Uas2xxDriver } from './dialog-timers.ts';
@@ -59,6 +59,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
   private readonly pending = new Map<string, Pending>();
   private readonly dialogs = new Map<string, DialogEntry>();
   private readonly logger: Logger | undefined;
+  private sendGuard: (dialogId: string) => Promise<boolean> = () => Promise.resolve(true);
 
   constructor(engine: SipEngine, logger?: Logger) {
     super();
@@ -102,7 +103,13 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
       sipInviteLatency.observe((this.engine.now() - p.receivedAt) / 1000);
     }
     if (entry !== undefined && options.sdp !== undefined) entry.lastSdp = options.sdp;
-    if (!this.engine.respond(requestId, res)) throw new GatehouseError('state', 'SIP_REQUEST_GONE', 'the request was cancelled or timed out');
+    // the timer runs before the call is stored, so the stored dialog carries it (takeover)
+    if (entry !== undefined && timer !== undefined) entry.sessionTimer.start(timer.interval, timer.weRefresh);
+    if (p.initial && options.beforeSend !== undefined) await options.beforeSend();
+    if (!this.engine.respond(requestId, res)) {
+      if (p.initial) this.forget(p.dialogId); // cancelled meanwhile: the dialog never existed
+      throw new GatehouseError('state', 'SIP_REQUEST_GONE', 'the request was cancelled or timed out');
+    }
     if (entry !== undefined && req.method === 'INVITE') {
       const e = entry;
       e.uas2xx?.stop();
@@ -111,7 +118,6 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
         ackTimeout: () => void this.hangUp(p.dialogId, 'timeout'),
       });
     }
-    if (entry !== undefined && timer !== undefined) entry.sessionTimer.start(timer.interval, timer.weRefresh);
   }
 
   async reject(requestId: string, status: number, reason: string, warning?: string, retryAfterSeconds?: number): Promise<void> {
@@ -169,14 +175,25 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     return { status: res.status, reason: res.reason, contentType: ct === null ? null : `${ct.type}/${ct.subtype}`, body: text(res.body) };
   }
 
+  setSendGuard(guard: (dialogId: string) => Promise<boolean>): void {
+    this.sendGuard = guard;
+  }
+
+  dropDialog(dialogId: string): void {
+    this.forget(dialogId);
+  }
+
   exportDialog(dialogId: string): ExportedDialog {
     const entry = this.dialogs.get(dialogId);
     if (entry === undefined) throw new GatehouseError('state', 'SIP_NO_DIALOG', `no dialog ${dialogId}`);
     const flow = entry.flow?.remote === undefined ? null : { transport: entry.flow.transport, address: entry.flow.remote.address, port: entry.flow.remote.port };
-    return { version: 1, backend: 'embedded', dialogId, state: { dialog: exportDialog(entry.state), flow, lastSdp: entry.lastSdp ?? null } };
+    return {
+      version: 1, backend: 'embedded', dialogId,
+      state: { dialog: exportDialog(entry.state), flow, lastSdp: entry.lastSdp ?? null, sessionTimer: entry.sessionTimer.snapshot() },
+    };
   }
 
-  async importDialog(dialog: ExportedDialog): Promise<void> {
+  async importDialog(dialog: ExportedDialog, options: ImportOptions = {}): Promise<void> {
     if (dialog.backend !== 'embedded') throw new GatehouseError('state', 'DIALOG_SNAPSHOT_INVALID', `cannot import a ${dialog.backend} dialog`);
     const imported = importDialog(dialog.state['dialog']);
     const transport = imported.transport.toLowerCase() as TransportName;
@@ -184,15 +201,34 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     if (listener === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${transport} listener for imported dialog`);
     const adv = this.engine.transports.advertised(listener);
     // Takeover: our Contact replaces the dead instance's (sent in the next target refresh).
-    const state = withLocalContact(imported, `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`);
+    let state = withLocalContact(imported, `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`);
     const flowData = dialog.state['flow'] as { transport?: string; address?: string; port?: number } | null | undefined;
-    const flow: OutboundRoute | undefined =
+    let flow: OutboundRoute | undefined =
       flowData?.address !== undefined && flowData.port !== undefined && transport === 'udp' ? { transport, remote: { address: flowData.address, port: flowData.port } } : undefined;
+    let attached = false;
+    if (options.attach !== undefined) {
+      const p = this.pending.get(options.attach);
+      if (p === undefined || p.dialogId !== dialogKey(state)) {
+        throw new GatehouseError('state', 'SIP_NO_SUCH_REQUEST', `no pending re-INVITE ${options.attach} for dialog ${dialogKey(state)}`);
+      }
+      // the same checks as for a dialog we always held (CSeq order, RFC 3261 12.2.2)
+      const verdict = acceptInDialogRequest(state, p.ctx.request);
+      if (!verdict.ok) throw new GatehouseError('protocol', 'SIP_STRAY_REJECTED', verdict.reason, { sipStatus: verdict.status });
+      state = verdict.dialog;
+      flow = p.ctx.route; // RFC 7118 5: requests to a WebSocket client go over its connection
+      attached = true;
+    }
     const lastSdp = dialog.state['lastSdp'];
-    this.dialogs.set(dialogKey(state), {
-      state, flow, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: false, confirmed: true,
+    const entry: DialogEntry = {
+      state, flow, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: attached, confirmed: true,
       sessionTimer: this.sessionTimerFor(dialogKey(state)), peerAllowsUpdate: false, lastSdp: typeof lastSdp === 'string' ? lastSdp : undefined,
-    });
+    };
+    this.dialogs.get(dialogKey(state))?.sessionTimer.stop(); // re-import (a second takeover attempt)
+    this.dialogs.set(dialogKey(state), entry);
+    // RFC 4028: a session timer negotiated with the previous owner keeps running here; the
+    // next INVITE/UPDATE we send carries its Session-Expires, and we refresh if we did before
+    const st = dialog.state['sessionTimer'] as { interval?: unknown; weRefresh?: unknown } | null | undefined;
+    if (typeof st?.interval === 'number' && st.interval > 0 && typeof st.weRefresh === 'boolean') entry.sessionTimer.start(st.interval, st.weRefresh);
   }
 
   /** Ends every timer (engine shutdown). */
@@ -213,6 +249,16 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     }
     const entry = this.dialogs.get(dialogKeyIn);
     if (entry === undefined) {
+      if (req.method === 'INVITE' && this.listenerCount('strayReinvite') > 0) {
+        // maybe a call another instance ran (takeover): the call logic decides, 481 or 200
+        this.pending.set(ctx.txKey, { ctx, dialogId: dialogKeyIn, initial: false, receivedAt: this.engine.now() });
+        const ct = getContentType(req);
+        this.emit('strayReinvite', {
+          requestId: ctx.txKey, dialogId: dialogKeyIn, callId: getCallId(req), from: formatNameAddrSafe(req, 'From'), to: formatNameAddrSafe(req, 'To'),
+          contentType: ct === null ? null : `${ct.type}/${ct.subtype}`, body: text(req.body), source: toSource(ctx.source),
+        });
+        return;
+      }
       this.engine.respond(ctx.txKey, createResponse(req, 481));
       return;
     }
@@ -314,8 +360,16 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
 
   private async hangUp(dialogId: string, cause: 'timeout'): Promise<void> {
     if (!this.dialogs.has(dialogId)) return;
+    if (!(await this.mayAct(dialogId))) return;
     this.emit('ended', { dialogId, cause });
     await this.request(dialogId, 'BYE').catch(() => undefined);
+  }
+
+  /** The call layer's fencing verdict before we send on our own; an error counts as "no". */
+  private async mayAct(dialogId: string): Promise<boolean> {
+    const ok = await this.sendGuard(dialogId).catch(() => false);
+    if (!ok) this.logger?.info({ dialogId }, 'not sending on a dialog this instance may no longer own');
+    return ok;
   }
 
   /** RFC 4028 session timer of a dialog: refreshes and BYE go through this backend. */
@@ -335,6 +389,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
   private async refreshSession(dialogId: string): Promise<number> {
     const entry = this.dialogs.get(dialogId);
     if (entry === undefined) return 481;
+    if (!(await this.mayAct(dialogId))) return 503; // not ours to refresh now: counts as a failed refresh
     // without an SDP of ours to re-offer (never the case for answered calls) UPDATE is the only option
     const body = entry.peerAllowsUpdate || entry.lastSdp === undefined ? undefined : { contentType: SDP, body: entry.lastSdp };
     return (await this.request(dialogId, body === undefined ? 'UPDATE' : 'INVITE', body)).status;
