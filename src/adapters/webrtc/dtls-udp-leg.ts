@@ -15,6 +15,18 @@
  * the leg's receive buffer, header view, negotiated PT, statistics, room; send via the stream
  * rewriter and a TX ring. The latch starts at the address the handshake ran with: that source
  * proved the fingerprint's key, so it counts as authenticated.
+ *
+ * Takeover (`resume`, src/app/takeover-dtls.ts): a new owner continues the association the old
+ * owner negotiated, with its exported SRTP keys, on new sockets: the leg is keyed at once (the
+ * latch starts at the peer's SDP address; what arrives there is authenticated by SRTP with the
+ * association's keys; our sender starts a new SSRC with a random sequence number, so the old
+ * owner's keystream is not repeated, RFC 3711 8). baresip 1.0 and linphone 5.1 both keep
+ * their association across the takeover re-INVITE (baresip refuses a second ClientHello, "dtls
+ * already accepted"). A peer that starts a new one instead (RFC 8842 5 asks for it when the
+ * address changes) is served when we are DTLS server: its first DTLS datagram starts a component
+ * with the stored certificate, and a completed handshake's keys replace the stored ones. As DTLS client
+ * we send no ClientHello: it could disturb the association the peer keeps; DTLS datagrams are
+ * then dropped (counted 'not-rtp').
  */
 import { LegActivity } from '../media/leg-activity.ts';
 import { LegDrops } from '../media/leg-drops.ts';
@@ -25,7 +37,8 @@ import { writePli } from '../../core/rtp/rtcp-serialize.ts';
 import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { createSrtpSession } from '../../core/srtp/index.ts';
-import type { SrtpSession } from '../../core/srtp/index.ts';
+import { srtpSuite } from '../../core/srtp/index.ts';
+import type { SrtpMasterKeyConfig, SrtpSession, SrtpSuiteName } from '../../core/srtp/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
 import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
 import type { MediaDropReason } from '../../metrics/media.ts';
@@ -65,10 +78,22 @@ export interface DtlsUdpLegOptions {
   readonly mediaTimeoutMs?: number;
   readonly rtcpIntervalMs?: number;
   readonly replayWindow?: number;
+  /**
+   * Takeover: continue a stored association with these SRTP keys (RTP; with rtcp-mux RTCP too)
+   * instead of a handshake. Without rtcp-mux, RTCP stays off (its association's keys are not kept).
+   */
+  readonly resume?: DtlsResumeKeys;
   /** Give up on the handshake after this long. Default 20 s (DTLS retransmits up to ~60 s, RFC 6347 s4.2.4.1). */
   readonly handshakeTimeoutMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+}
+
+/** The SRTP keys of a DTLS-SRTP association (RFC 5764 4.2), ours and the peer's. Secret. */
+export interface DtlsResumeKeys {
+  readonly suite: SrtpSuiteName;
+  readonly local: SrtpMasterKeyConfig;
+  readonly remote: SrtpMasterKeyConfig;
 }
 
 export interface DtlsNegotiation {
@@ -108,10 +133,14 @@ export class DtlsUdpLeg implements RoomLeg {
   private readonly kindIndex = legKindIndex('sip-dtls');
   private readonly o: DtlsUdpLegOptions;
   private readonly formats: (PayloadFormat | undefined)[] = [];
-  private readonly rtpDtls: DtlsUdpComponent;
-  private readonly rtcpDtls: DtlsUdpComponent | null;
+  private rtpDtls: DtlsUdpComponent | null;
+  private rtcpDtls: DtlsUdpComponent | null;
+  /** Resumed as DTLS server: a component starts when the peer's first DTLS datagram comes. */
+  private readonly serveLate: boolean;
+  private readonly component: (rtcp: boolean) => DtlsUdpComponent;
   private readonly negotiation: Promise<DtlsNegotiation>;
   private rtpKeys: Keyed | null = null;
+  private rtpSecrets: DtlsResumeKeys | null = null;
   private rtcpKeys: Keyed | null = null;
   private readonly rx = new ViewCache(RX_SIZE);
   private readonly view = new RtpHeaderView();
@@ -150,16 +179,31 @@ export class DtlsUdpLeg implements RoomLeg {
     this.activity = new LegActivity(o.direction ?? 'sendrecv', o.mediaTimeoutMs ?? 30_000, now);
     this.rtcp = new LegRtcp(this.ssrc, send.clockRate, now, o.rtcpIntervalMs);
     this.tx = new TxRing(4, 256, () => this.drop('send-failed'));
-    const strictSource = (o.latching?.mode ?? 'symmetric') === 'strict';
-    const common = { role: o.role, profiles: o.profiles, remoteFingerprints: o.remoteFingerprints, identity: o.identity, strictSource, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000 };
-    this.rtpDtls = new DtlsUdpComponent({ ...common, socket: o.ports.rtp, remote: { address: o.remote.address, port: o.remote.rtpPort } });
-    this.rtcpDtls = o.ports.rtcp === null ? null : new DtlsUdpComponent({ ...common, socket: o.ports.rtcp, remote: { address: o.remote.address, port: o.remote.rtcpPort } });
     o.ports.rtp.on('message', this.onRtpMessage);
     o.ports.rtcp?.on('message', this.onRtcpMessage);
     o.ports.rtp.on('error', this.onSocketError);
     o.ports.rtcp?.on('error', this.onSocketError);
     mediaLegsActive.inc({ kind: this.kind });
-    this.negotiation = this.rtpDtls.done.then(
+    const strictSource = (o.latching?.mode ?? 'symmetric') === 'strict';
+    const common = { role: o.role, profiles: o.profiles, remoteFingerprints: o.remoteFingerprints, identity: o.identity, strictSource, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000 };
+    this.component = (rtcp) => {
+      const socket = rtcp ? o.ports.rtcp : o.ports.rtp;
+      if (socket === null) throw new GatehouseError('internal', 'DTLS_NO_RTCP_SOCKET', 'no RTCP socket with rtcp-mux');
+      return new DtlsUdpComponent({ ...common, socket, remote: { address: o.remote.address, port: rtcp ? o.remote.rtcpPort : o.remote.rtpPort } });
+    };
+    this.serveLate = o.resume !== undefined && o.role === 'server';
+    if (o.resume !== undefined) {
+      this.rtpDtls = null;
+      this.rtcpDtls = null;
+      const r = o.resume;
+      const at = { peerAddress: o.remote.address, peerPort: o.remote.rtpPort, profile: srtpSuite(r.suite).dtlsProfile ?? 0, peerProfiles: undefined };
+      this.negotiation = Promise.resolve(this.install({ ...at, suite: r.suite, local: r.local, remote: r.remote }, true, 'resumed'));
+      return;
+    }
+    const rtpDtls = this.component(false);
+    this.rtpDtls = rtpDtls;
+    this.rtcpDtls = o.ports.rtcp === null ? null : this.component(true);
+    this.negotiation = rtpDtls.done.then(
       (k) => this.install(k, true),
       (err: GatehouseError) => {
         this.failure = err;
@@ -179,7 +223,17 @@ export class DtlsUdpLeg implements RoomLeg {
     return this.negotiation;
   }
 
-  private install(k: DtlsComponentKeys, rtp: boolean): DtlsNegotiation {
+  /** The RTP association's SRTP keys once keyed (for the call record; never log them). */
+  srtpKeys(): DtlsResumeKeys | null {
+    return this.rtpSecrets;
+  }
+
+  /** Our certificate and private key (for the call record, sealed there). */
+  get identity(): DtlsIdentity {
+    return this.o.identity;
+  }
+
+  private install(k: DtlsComponentKeys, rtp: boolean, how: 'handshake' | 'resumed' | 'renewed' = 'handshake'): DtlsNegotiation {
     const window = this.o.replayWindow === undefined ? {} : { replayWindow: this.o.replayWindow };
     const keyed: Keyed = {
       srtpIn: createSrtpSession({ suite: k.suite, ...k.remote, ...window }),
@@ -188,8 +242,10 @@ export class DtlsUdpLeg implements RoomLeg {
     };
     if (rtp) {
       this.rtpKeys = keyed;
-      dtlsSrtpProfiles.inc({ kind: 'sip-dtls', suite: k.suite });
-      this.log.info({ suite: k.suite, role: this.o.role }, 'DTLS-SRTP keyed');
+      this.rtpSecrets = { suite: k.suite, local: k.local, remote: k.remote };
+      if (how !== 'resumed') dtlsSrtpProfiles.inc({ kind: 'sip-dtls', suite: k.suite });
+      const msg = how === 'resumed' ? 'DTLS-SRTP association resumed with stored keys' : how === 'renewed' ? 'DTLS-SRTP re-keyed by a new handshake after the takeover' : 'DTLS-SRTP keyed';
+      this.log.info({ suite: k.suite, role: this.o.role }, msg);
     } else {
       this.rtcpKeys = keyed;
     }
@@ -245,7 +301,10 @@ export class DtlsUdpLeg implements RoomLeg {
     if (this.closed) return;
     try {
       const cls = classifyFirstByte(msg[0] ?? 0);
-      if (cls === 'dtls') return (rtcpSocket ? this.rtcpDtls : this.rtpDtls)?.feed(msg, rinfo);
+      if (cls === 'dtls') {
+        const c = (rtcpSocket ? this.rtcpDtls : this.rtpDtls) ?? this.lateComponent(rtcpSocket);
+        return c === null ? this.drop('not-rtp') : c.feed(msg, rinfo);
+      }
       if (cls !== 'rtp-rtcp') return this.drop('not-rtp');
       const isRtcp = rtcpSocket || isRtcpPacket(msg);
       // without rtcp-mux, SRTCP is keyed by the RTCP port's own association (RFC 5764 s4.2)
@@ -261,6 +320,22 @@ export class DtlsUdpLeg implements RoomLeg {
       this.drop('internal-error');
       this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media receive path failed (packet dropped)');
     }
+  }
+
+  /**
+   * Resumed as DTLS server (see header): the peer started a new association; its keys replace
+   * the stored ones once the handshake has passed every check of DtlsUdpComponent.
+   */
+  private lateComponent(rtcp: boolean): DtlsUdpComponent | null {
+    if (!this.serveLate) return null;
+    const c = this.component(rtcp);
+    if (rtcp) this.rtcpDtls = c;
+    else this.rtpDtls = c;
+    c.done.then(
+      (k) => void this.install(k, !rtcp, 'renewed'),
+      (err: GatehouseError) => this.log.warn({ code: err.code, rtcp }, 'new DTLS handshake after the takeover failed; the stored association goes on'),
+    );
+    return c;
   }
 
   private latched(keys: Keyed, rinfo: RemoteInfo, now: number, proto: 'rtp' | 'rtcp'): boolean {
@@ -367,7 +442,7 @@ export class DtlsUdpLeg implements RoomLeg {
     if (this.closed) return;
     this.closed = true;
     this.sink = null;
-    this.rtpDtls.close();
+    this.rtpDtls?.close();
     this.rtcpDtls?.close();
     this.o.ports.rtp.off('message', this.onRtpMessage);
     this.o.ports.rtcp?.off('message', this.onRtcpMessage);
