@@ -14,7 +14,8 @@
  * the call is an orphan of the target and the survivors adopt it; nothing is lost.
  *
  * Targets: alive (in the registry), not draining, not us, below capacity; least loaded first
- * (load / capacity, counting what this drain already sent), ties by instance id.
+ * (load / capacity, counting what this drain already sent), ties by instance id; all calls of a
+ * room to the same instance when one can take them all.
  */
 import type { CallOwnership, CallRecord } from '../core/call/call-record.ts';
 import type { InstanceRecord } from '../core/call/instance-record.ts';
@@ -35,27 +36,56 @@ export interface DrainPlan {
   readonly stranded: readonly string[];
 }
 
-/** Pure: assigns each call to the least loaded eligible instance. */
-export function planDrain(me: string, instances: readonly InstanceRecord[], callIds: readonly string[]): DrainPlan {
+/** A call to hand over; calls of one room go to one instance (a room runs in one process). */
+export type DrainItem = string | { readonly callId: string; readonly roomId: string | null };
+
+/**
+ * Pure: assigns each room's calls together to the least loaded eligible instance that can take
+ * them all (else call by call, so a full cluster still drains), calls without a room one by one.
+ */
+export function planDrain(me: string, instances: readonly InstanceRecord[], calls: readonly DrainItem[]): DrainPlan {
   const targets = instances
     .filter((i) => i.instanceId !== me && !i.draining && i.capacity.calls > 0)
     .map((i) => ({ id: i.instanceId, calls: i.load.calls, capacity: i.capacity.calls }));
-  const moves: DrainMove[] = [];
-  const stranded: string[] = [];
-  for (const callId of callIds) {
+  const pick = (need: number): (typeof targets)[number] | undefined => {
     let best: (typeof targets)[number] | undefined;
     for (const t of targets) {
-      if (t.calls >= t.capacity) continue;
+      if (t.calls + need > t.capacity) continue;
       if (best === undefined) best = t;
       else {
         const d = t.calls / t.capacity - best.calls / best.capacity;
         if (d < 0 || (d === 0 && t.id < best.id)) best = t;
       }
     }
-    if (best === undefined) stranded.push(callId);
-    else {
-      best.calls += 1;
-      moves.push({ callId, to: best.id });
+    return best;
+  };
+  const groups: string[][] = [];
+  const byRoom = new Map<string, string[]>();
+  for (const item of calls) {
+    const callId = typeof item === 'string' ? item : item.callId;
+    const roomId = typeof item === 'string' ? null : item.roomId;
+    if (roomId === null) {
+      groups.push([callId]);
+      continue;
+    }
+    let g = byRoom.get(roomId);
+    if (g === undefined) {
+      byRoom.set(roomId, (g = []));
+      groups.push(g);
+    }
+    g.push(callId);
+  }
+  const moves: DrainMove[] = [];
+  const stranded: string[] = [];
+  for (const group of groups) {
+    const whole = pick(group.length);
+    for (const callId of group) {
+      const t = whole ?? pick(1);
+      if (t === undefined) stranded.push(callId);
+      else {
+        t.calls += 1;
+        moves.push({ callId, to: t.id });
+      }
     }
   }
   return { moves, stranded };
@@ -94,7 +124,7 @@ export interface DrainReport {
 export async function migrateOnce(deps: DrainDeps): Promise<DrainReport> {
   const mine = await deps.store.listCalls({ owner: deps.instanceId });
   const instances = await deps.registry.listInstances();
-  const plan = planDrain(deps.instanceId, instances, mine.map((r) => r.value.callId));
+  const plan = planDrain(deps.instanceId, instances, mine.map((r) => ({ callId: r.value.callId, roomId: r.value.roomId })));
   const byId = new Map(mine.map((r) => [r.value.callId, r]));
   const handed: DrainMove[] = [];
   const failed: { callId: string; outcome: Exclude<HandoverOutcome, 'handed' | 'no-target'> }[] = [];

@@ -66,9 +66,21 @@ export class AdoptionQueue {
    * Queues every orphaned call (owner's heartbeat lapsed) in random order, so survivors that
    * scan at the same moment split the work instead of racing for the same call first.
    */
-  async scanOrphans(random: () => number, canAdopt?: () => boolean): Promise<void> {
-    const orphans = await this.#list('orphans', { orphaned: true });
-    if (orphans === null) return;
+  async scanOrphans(random: () => number, canAdopt?: () => boolean, roomGate?: (roomId: string) => Promise<boolean>): Promise<void> {
+    const listed = await this.#list('orphans', { orphaned: true });
+    if (listed === null) return;
+    // a room is relayed/mixed in one process: only the survivor that holds its home takes its
+    // calls, so a room never ends up split across two survivors (RoomHomes)
+    const gate = new Map<string, boolean>();
+    const orphans: Versioned<CallRecord>[] = [];
+    for (const row of listed) {
+      const roomId = row.value.roomId;
+      if (roomId !== null && roomGate !== undefined) {
+        if (!gate.has(roomId)) gate.set(roomId, await roomGate(roomId).catch(() => false));
+        if (gate.get(roomId) !== true) continue;
+      }
+      orphans.push(row);
+    }
     for (let i = orphans.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [orphans[i], orphans[j]] = [orphans[j] as Versioned<CallRecord>, orphans[i] as Versioned<CallRecord>];

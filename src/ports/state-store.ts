@@ -79,6 +79,21 @@ export interface StateStore {
   claim(callId: string, request: ClaimRequest): Promise<ClaimOutcome>;
 }
 
+/**
+ * Which instance a room's media lives on across instances (issue 7): a room is mixed or relayed
+ * in one process, so after a takeover every call of a room must land on the same survivor, and
+ * a guest that reconnects must find it. A home is valid while its instance heartbeats.
+ */
+export interface RoomHomes {
+  /** The room's home: the current one while its instance is alive, else `instanceId` becomes
+   * it (atomically: of two instances asking at once, one wins and both get its id). */
+  claimHome(roomId: string, instanceId: string): Promise<string>;
+  /** The room's home while its instance is alive, else null; changes nothing. */
+  homeOf(roomId: string): Promise<string | null>;
+  /** The room ended on `instanceId`: its home is cleared if it is still that instance. */
+  leaveHome(roomId: string, instanceId: string): Promise<void>;
+}
+
 export interface InstanceRegistry {
   /** Publishes the record and (re)starts its TTL of `ttlMs`. */
   heartbeat(instance: InstanceRecord): Promise<void>;

@@ -18,6 +18,7 @@ import type {
   RecordMeta,
   RemoveGuard,
   RewrapReport,
+  RoomHomes,
   StateStore,
   StoredKind,
   StoredRecords,
@@ -54,7 +55,7 @@ export interface Entry {
   text: string;
 }
 
-export class MemoryStateStore implements StateStore, InstanceRegistry, KeyRewrapper {
+export class MemoryStateStore implements StateStore, InstanceRegistry, KeyRewrapper, RoomHomes {
   readonly #clock: Clock;
   readonly #keyring: Keyring;
   readonly #random: RandomSource | undefined;
@@ -62,6 +63,7 @@ export class MemoryStateStore implements StateStore, InstanceRegistry, KeyRewrap
   readonly #records: MemoryStateData['records'];
   readonly #byOwner: MemoryStateData['byOwner'];
   readonly #instances: MemoryStateData['instances'];
+  readonly #homes = new Map<string, string>();
 
   constructor(options: MemoryStateStoreOptions) {
     this.#clock = options.clock;
@@ -195,6 +197,23 @@ export class MemoryStateStore implements StateStore, InstanceRegistry, KeyRewrap
       }
     }
     return { scanned, rewrapped, alreadyCurrent, withoutSecrets, retried: 0, failed };
+  }
+
+  /** RoomHomes: the same rule as the Redis script (redis-scripts.ts CLAIM_HOME_LUA). */
+  async claimHome(roomId: string, instanceId: string): Promise<string> {
+    const cur = this.#homes.get(roomId);
+    if (cur !== undefined && cur !== instanceId && this.#alive(cur)) return cur;
+    this.#homes.set(roomId, instanceId);
+    return instanceId;
+  }
+
+  async homeOf(roomId: string): Promise<string | null> {
+    const cur = this.#homes.get(roomId);
+    return cur !== undefined && this.#alive(cur) ? cur : null;
+  }
+
+  async leaveHome(roomId: string, instanceId: string): Promise<void> {
+    if (this.#homes.get(roomId) === instanceId) this.#homes.delete(roomId);
   }
 
   /** Sealed text as stored (tests: prove secrets are not in it). */

@@ -8,6 +8,8 @@
  *                                 data   sealed record text (stored-document.ts; secrets are
  *                                        AES-256-GCM sealed, owner/epoch not inside)
  *   <p>room:<roomId>        HASH  rev, data
+ *   <p>roomhome:<roomId>    STRING instance id the room's media lives on (valid while that
+ *                                  instance's heartbeat key exists; see RoomHomes)
  *   <p>owner:<instanceId>   SET   call ids owned by the instance (moved by the claim script)
  *   <p>owners               SET   instance ids that own at least one call (orphan scan)
  *   <p>instance:<id>        STRING sealed instance record, SET ... PX ttlMs (heartbeat)
@@ -22,6 +24,7 @@ export interface RedisKeys {
   call(id: string): string;
   room(id: string): string;
   record(kind: 'call' | 'room', id: string): string;
+  roomHome(id: string): string;
   owner(instanceId: string): string;
   readonly owners: string;
   instance(id: string): string;
@@ -37,6 +40,7 @@ export function redisKeys(prefix = 'gh:'): RedisKeys {
     call: (id) => `${prefix}call:${id}`,
     room: (id) => `${prefix}room:${id}`,
     record: (kind, id) => `${prefix}${kind}:${id}`,
+    roomHome: (id) => `${prefix}roomhome:${id}`,
     owner: (instanceId) => `${prefix}owner:${instanceId}`,
     owners: `${prefix}owners`,
     instance: (id) => `${prefix}instance:${id}`,

@@ -91,3 +91,27 @@ export type ScriptReply = [status: string, rev: string, owner: string, epoch: st
 export function isScriptReply(v: unknown): v is ScriptReply {
   return Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'string');
 }
+
+/**
+ * CLAIM HOME of a room (RoomHomes.claimHome): keep a home whose instance still heartbeats, else
+ * take it. The instance key is built from its id (not declared in KEYS: fine for one Redis,
+ * needs a hash-tagged prefix on Redis Cluster like the other scripts).
+ * KEYS: roomhome key
+ * ARGV: claimer id, instance key prefix (e.g. "gh:instance:")
+ */
+export const CLAIM_HOME_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. cur) == 1 then return cur end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;
+
+/**
+ * LEAVE HOME: delete the room's home only if it is still the leaving instance.
+ * KEYS: roomhome key
+ * ARGV: instance id
+ */
+export const LEAVE_HOME_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;

@@ -20,6 +20,7 @@ import type {
   RecordMeta,
   RemoveGuard,
   RewrapReport,
+  RoomHomes,
   StateStore,
   StoredKind,
   StoredRecords,
@@ -33,7 +34,7 @@ import { redisKeys } from './redis-keys.ts';
 import type { RedisKeys } from './redis-keys.ts';
 import { rewrapAllRedis } from './redis-rewrap.ts';
 import { luaScript, runScript } from './redis-script-runner.ts';
-import { CLAIM_LUA, isScriptReply, PUT_LUA, REMOVE_LUA } from './redis-scripts.ts';
+import { CLAIM_LUA, isScriptReply, PUT_LUA, REMOVE_LUA, CLAIM_HOME_LUA, LEAVE_HOME_LUA } from './redis-scripts.ts';
 import type { ScriptReply } from './redis-scripts.ts';
 import { WriteBehind } from './write-behind.ts';
 import type { PendingWrite } from './write-behind.ts';
@@ -66,6 +67,8 @@ export interface ResyncReport {
 const PUT = luaScript(PUT_LUA);
 const REMOVE = luaScript(REMOVE_LUA);
 const CLAIM = luaScript(CLAIM_LUA);
+const CLAIM_HOME = luaScript(CLAIM_HOME_LUA);
+const LEAVE_HOME = luaScript(LEAVE_HOME_LUA);
 
 export async function openRedisStateStore(options: RedisStateStoreOptions): Promise<RedisStateStore> {
   const store = new RedisStateStore(options);
@@ -73,7 +76,7 @@ export async function openRedisStateStore(options: RedisStateStoreOptions): Prom
   return store;
 }
 
-export class RedisStateStore implements StateStore, InstanceRegistry, KeyRewrapper {
+export class RedisStateStore implements StateStore, InstanceRegistry, KeyRewrapper, RoomHomes {
   readonly #client: Redis;
   readonly #keys: RedisKeys;
   readonly #keyring: Keyring;
@@ -177,6 +180,22 @@ export class RedisStateStore implements StateStore, InstanceRegistry, KeyRewrapp
     if (status === 'lost' || status === 'owner-alive') return { won: false, reason: status, current: { owner, epoch: Number(epoch) } };
     if (status === 'missing') return { won: false, reason: 'missing', current: null };
     throw new GatehouseError('internal', 'STATE_BAD_REPLY', `claim script replied ${status}`);
+  }
+
+  async claimHome(roomId: string, instanceId: string): Promise<string> {
+    const reply = await this.#call('claimHome', (c) => runScript(c, CLAIM_HOME, [this.#keys.roomHome(roomId)], [instanceId, this.#keys.instance('')]));
+    if (typeof reply !== 'string' || reply === '') throw new GatehouseError('internal', 'STATE_BAD_REPLY', 'room home script replied no instance');
+    return reply;
+  }
+
+  async homeOf(roomId: string): Promise<string | null> {
+    const cur = await this.#call('homeOf', (c) => c.get(this.#keys.roomHome(roomId)));
+    if (cur === null) return null;
+    return (await this.#call('homeOf', (c) => c.exists(this.#keys.instance(cur)))) === 1 ? cur : null;
+  }
+
+  async leaveHome(roomId: string, instanceId: string): Promise<void> {
+    await this.#call('leaveHome', (c) => runScript(c, LEAVE_HOME, [this.#keys.roomHome(roomId)], [instanceId]));
   }
 
   async heartbeat(instance: InstanceRecord): Promise<void> {

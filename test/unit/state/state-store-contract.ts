@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fenceVerdict } from '../../../src/core/call/fencing.ts';
 import type { Keyring } from '../../../src/core/secrets/keyring.ts';
-import type { InstanceRegistry, KeyRewrapper, StateStore } from '../../../src/ports/state-store.ts';
+import type { InstanceRegistry, KeyRewrapper, RoomHomes, StateStore } from '../../../src/ports/state-store.ts';
 import { keyring, leakForms, legSecrets, makeCall, makeInstance, makeLeg, makeRoom } from './fixtures.ts';
 
-export type FullStore = StateStore & InstanceRegistry & KeyRewrapper;
+export type FullStore = StateStore & InstanceRegistry & KeyRewrapper & RoomHomes;
 
 export interface Harness {
   readonly store: FullStore;
@@ -150,6 +150,30 @@ export function stateStoreContract(name: string, open: (keyring: Keyring) => Pro
       expect((await store.listInstances()).map((i) => i.instanceId)).toEqual(['inst-a']);
       await store.leave('inst-a');
       expect(await store.listInstances()).toEqual([]);
+    });
+
+    it('room homes: the first live claimer keeps the room; a dead home is taken over; only the home clears it', async () => {
+      const { store, lapse } = await start();
+      await store.heartbeat(makeInstance('inst-a', 150));
+      await store.heartbeat(makeInstance('inst-b', 60_000));
+      await store.heartbeat(makeInstance('inst-c', 60_000));
+      expect(await store.homeOf('r1')).toBeNull();
+      expect(await store.claimHome('r1', 'inst-a')).toBe('inst-a');
+      expect(await store.claimHome('r1', 'inst-b')).toBe('inst-a'); // alive: stays
+      expect(await store.homeOf('r1')).toBe('inst-a');
+      expect(await store.claimHome('r1', 'inst-a')).toBe('inst-a');
+      await lapse('inst-a', 150);
+      expect(await store.homeOf('r1')).toBeNull(); // a dead home is no home
+      // two survivors at once: exactly one becomes the home, both are told which
+      const [b, c] = await Promise.all([store.claimHome('r1', 'inst-b'), store.claimHome('r1', 'inst-c')]);
+      expect(b).toBe(c);
+      expect(['inst-b', 'inst-c']).toContain(b);
+      const loser = b === 'inst-b' ? 'inst-c' : 'inst-b';
+      await store.leaveHome('r1', loser); // not its home: nothing happens
+      expect(await store.claimHome('r1', loser)).toBe(b);
+      await store.leaveHome('r1', b);
+      expect(await store.claimHome('r1', loser)).toBe(loser);
+      expect(await store.claimHome('r2', 'inst-b')).toBe('inst-b'); // rooms are independent
     });
 
     it('heartbeat expiry -> the owner\'s calls are orphans; claim only-if-dead respects liveness', async () => {

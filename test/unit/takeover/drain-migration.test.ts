@@ -38,6 +38,20 @@ describe('planDrain: least loaded, alive, not draining, not full', () => {
   });
 });
 
+describe('planDrain: the calls of one room go to one instance', () => {
+  const room = (callId: string, roomId: string | null): { callId: string; roomId: string | null } => ({ callId, roomId });
+  it('keeps a room together on the least loaded instance that can take all of it', () => {
+    const plan = planDrain('me', [inst('b', 0, 10), inst('c', 1, 10)], [room('r1a', 'r1'), room('r2a', 'r2'), room('r1b', 'r1'), room('r1c', 'r1'), room('x', null)]);
+    expect(plan.moves.map((m) => `${m.callId}>${m.to}`)).toEqual(['r1a>b', 'r1b>b', 'r1c>b', 'r2a>c', 'x>c']);
+    expect(plan.stranded).toEqual([]);
+  });
+  it('skips an instance that cannot take the whole room, and splits only when none can', () => {
+    expect(planDrain('me', [inst('b', 0, 2), inst('c', 5, 10)], [room('a', 'r'), room('b', 'r'), room('c', 'r')]).moves.map((m) => m.to)).toEqual(['c', 'c', 'c']);
+    const split = planDrain('me', [inst('b', 0, 2), inst('c', 9, 10)], [room('a', 'r'), room('b', 'r'), room('c', 'r')]);
+    expect(split.moves.map((m) => `${m.callId}>${m.to}`)).toEqual(['a>b', 'b>b', 'c>c']);
+  });
+});
+
 function setup() {
   const time = new FakeTime();
   const mem = new MemoryStateStore({ clock: time, keyring: keyring('k1') });
