@@ -10,8 +10,13 @@
 import { mediaOffersFromSdp, keyingDeciderFor, type CryptoPolicy, type Negotiation as PolicyNegotiation, type PeerContext } from '../../crypto-policy/index.ts';
 import { negotiate, parseSdp, SdpParseError, type Fingerprint, type LocalCapabilities, type Negotiation as SdpNegotiation, type SessionDescription } from '../../sdp/index.ts';
 import { warningText } from '../../crypto-policy/errors.ts';
+import { GATEWAY_VIDEO } from './video-plan.ts';
 
-/** What the gateway can receive, in preference order (DESIGN.md "Media"). */
+/**
+ * What the gateway can receive, in preference order (DESIGN.md "Media"): one audio and one
+ * video stream per leg; video (VP8, H.264) is forwarded, never transcoded (video-plan.ts says
+ * which leg kinds keep it).
+ */
 export const GATEWAY_CAPABILITIES: LocalCapabilities = {
   audio: [
     { name: 'opus', clockRate: 48000, channels: 2 },
@@ -21,6 +26,7 @@ export const GATEWAY_CAPABILITIES: LocalCapabilities = {
     { name: 'telephone-event', clockRate: 8000, fmtp: '0-16' },
     { name: 'telephone-event', clockRate: 48000, fmtp: '0-16' },
   ],
+  video: GATEWAY_VIDEO,
   rtcpMux: true,
   maxStreamsPerKind: 1,
 };

@@ -149,3 +149,23 @@ export async function droppedTotal(reason: MediaDropReason): Promise<number> {
   const m = await mediaPacketsDropped.get();
   return m.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
+
+/** Video (issue 6): forwarded between legs with a common codec, never transcoded. */
+export const mediaVideoDeclined = counter('gatehouse_media_video_declined_total', 'Offered video m-lines answered with port 0, by leg kind (sdes, dtls-udp, webrtc).', ['leg']);
+
+export function countVideoDeclined(leg: string): void {
+  mediaVideoDeclined.inc({ leg });
+}
+
+export const mediaVideoKeyFrameRequests = counter(
+  'gatehouse_media_video_keyframe_requests_total',
+  'Key frame requests sent to a video source, by cause (receiver: a PLI/FIR/INFO of a receiver; switch: the source became the one a receiver sees) and how (pli, fir, info).',
+  ['cause', 'via'],
+);
+
+export const mediaVideoNoCommonCodec = counter(
+  'gatehouse_media_video_no_common_codec_total',
+  'Source/receiver pairs of a room where the receiver gets no video from the source because it negotiated none of the source codec (no transcoding).',
+);
+
+export const mediaVideoSwitches = counter('gatehouse_media_video_switches_total', 'Receivers switched to another video source (active speaker), at a key frame.');

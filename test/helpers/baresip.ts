@@ -19,6 +19,12 @@
  *                                                        baresip DECODED from what it received
  *                                                        (sndfile filter dump, *-dec.wav)
  *   b.output                                             stdout+stderr so far (for assertions/debug)
+ *   (video option) await b.snapshotReceived()            { width, height } of the next video frame
+ *                                                        baresip DECODED (snapshot.so writes it as
+ *                                                        PNG; we read the IHDR), or null
+ *   b.receivedResolutions()                              every "video: receiving with resolution
+ *                                                        W x H" line (logged by baresip's decoder
+ *                                                        path on each size change)
  *   await b.stop()                                       quit, kill if needed, remove the dir
  *
  * Config: `net_interface 127.0.0.1` (baresip needs it here: no default route), `sip_listen`,
@@ -28,6 +34,11 @@
  * decrypted and decoded), srtp + dtls_srtp (menc), account, menu (commands: dial, hangup,
  * callstat), ctrl_tcp (netstring-framed JSON commands/events). One account
  * `<sip:gatehouse-test@127.0.0.1>;mediaenc=...;answermode=auto;regint=0`.
+ *
+ * Video (`video: { size }`): modules vp8 (RFC 7741), fakevideo (a generated picture as the
+ * camera and a display that discards), snapshot (PNG of a decoded frame on `snapshot_recv`);
+ * baresip then offers a VP8 video m-line with its own a=crypto and `a=rtcp-fb:* nack pli`.
+ * Give each participant its own size: the receiver's decoded size tells whose video it got.
  *
  * Missing baresip fails loudly with the install line.
  */
@@ -47,6 +58,21 @@ export interface BaresipOptions {
   readonly rtcpMux?: boolean;
   /** Extra config lines. */
   readonly extraConfig?: readonly string[];
+  /** Send and receive VP8 video: fakevideo's picture at this size (default 352x288), 15 fps. */
+  readonly video?: { readonly width?: number; readonly height?: number; readonly fps?: number };
+}
+
+function videoConfig(v: NonNullable<BaresipOptions['video']>): string[] {
+  return [
+    'module vp8.so',
+    'module fakevideo.so',
+    'module snapshot.so',
+    'video_source fakevideo,nil',
+    'video_display fakevideo,nil',
+    `video_size ${v.width ?? 352}x${v.height ?? 288}`,
+    `video_fps ${v.fps ?? 15}`,
+    'video_bitrate 300000',
+  ];
 }
 
 export type BaresipEvent = Record<string, unknown> & { readonly type?: string; readonly param?: string };
@@ -77,6 +103,7 @@ export class Baresip {
   private token = 0;
   private readonly pending = new Map<string, (r: BaresipResponse) => void>();
   private exited = false;
+  private snapshots = 0;
 
   private constructor(dir: string, sipPort: number, ctrlPort: number, proc: ChildProcess) {
     this.dir = dir;
@@ -124,6 +151,7 @@ export class Baresip {
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      ...(o.video === undefined ? [] : videoConfig(o.video)),
       ...(o.extraConfig ?? []),
     ];
     writeFileSync(join(dir, 'config'), config.join('\n') + '\n');
@@ -220,6 +248,39 @@ export class Baresip {
     const out = new Int16Array(Math.floor(pcm.length / 2));
     for (let i = 0; i < out.length; i++) out[i] = pcm.readInt16LE(2 * i);
     return out;
+  }
+
+  /** Size of the next decoded video frame (snapshot.so PNG), or null when none came within `timeoutMs`. */
+  async snapshotReceived(timeoutMs = 5000): Promise<{ readonly width: number; readonly height: number } | null> {
+    const file = join(this.dir, `snap-${++this.snapshots}.png`);
+    await this.command('snapshot_recv', file);
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      try {
+        const png = readFileSync(file);
+        // PNG: 8-octet signature, then the IHDR chunk: length, "IHDR", width, height (big-endian)
+        if (png.length >= 24 && png.toString('latin1', 12, 16) === 'IHDR') return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+      } catch {
+        // not written yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return null;
+  }
+
+  /**
+   * The RTP statistics baresip prints when a call ends (`rtp_stats yes`): packets it sent and
+   * received on the `kind` stream ("video           Transmit:     Receive:" then "packets:"), or
+   * null before the call ended.
+   */
+  streamStats(kind: 'audio' | 'video'): { readonly sent: number; readonly received: number } | null {
+    const m = new RegExp(`^${kind}\\s+Transmit:\\s+Receive:\\s*\\npackets:\\s+(\\d+)\\s+(\\d+)`, 'm').exec(this.output);
+    return m === null ? null : { sent: Number(m[1]), received: Number(m[2]) };
+  }
+
+  /** Every "video: receiving with resolution W x H" baresip logged, in order. */
+  receivedResolutions(): { readonly width: number; readonly height: number }[] {
+    return [...this.output.matchAll(/video: receiving with resolution (\d+) x (\d+)/g)].map((m) => ({ width: Number(m[1]), height: Number(m[2]) }));
   }
 
   async stop(): Promise<void> {

@@ -11,65 +11,40 @@
  * Send path: RtpStreamRewriter (our SSRC, continuous seq/ts, RFC 7667 3.5) -> SRTP protect into
  * a send-ring buffer -> dgram send to the latched address.
  * Every dropped packet is counted by reason (src/metrics/media.ts) and on the leg.
+ *
+ * Re-keying (RFC 4568 7.1.4, RFC 3264 8.3.1; src/app/reinvite.ts): `rekey()` swaps the receive
+ * and/or send context and restarts the source latch at a new SDP address in one synchronous
+ * step; the previous receive context and source stay usable for a short grace window
+ * (leg-rekey.ts says why and when it ends).
  */
 import { LegActivity } from './leg-activity.ts';
 import { LegDrops } from './leg-drops.ts';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isRtcpPacket } from '../../core/rtp/demux.ts';
-import { writePli } from '../../core/rtp/rtcp-serialize.ts';
+import { writeFir, writePli } from '../../core/rtp/rtcp-serialize.ts';
 import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { createSrtpSession } from '../../core/srtp/index.ts';
-import type { SrtpMasterKeyConfig, SrtpSession, SrtpSuiteName } from '../../core/srtp/index.ts';
+import type { SrtpSession, SrtpSuiteName } from '../../core/srtp/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
 import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLatchEvents, mediaLegsActive } from '../../metrics/media.ts';
 import type { MediaDropReason } from '../../metrics/media.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { LegRekey } from '../../ports/media-plane.ts';
+import { DEFAULT_REKEY_GRACE_PACKETS, RekeyGrace } from './leg-rekey.ts';
 import { isTelephoneEvent } from './audio-codec.ts';
 import { SendPool, sendPool, sharedReceiveBuffer } from './buffers.ts';
 import type { TxSlot } from './buffers.ts';
 import { LegRtcp } from './leg-rtcp.ts';
 import { peerReceives, peerSends } from './media-types.ts';
-import type { LatchingOptions, LegSink, MediaDirection, PayloadFormat, RemoteEndpoint, RoomLeg } from './media-types.ts';
+import type { LatchingOptions, LegSink, MediaDirection, PayloadFormat, RemoteEndpoint, RoomLeg, RoomVideo } from './media-types.ts';
+import type { LegCounters, SdesMediaLegOptions } from './sdes-leg-options.ts';
 import type { MediaPorts } from './port-allocator.ts';
-import { SourceLatch } from './source-latch.ts';
+import { SourceLatch, type LatchAdmit } from './source-latch.ts';
 
-export interface SdesMediaLegOptions {
-  readonly id: string;
-  /** Sockets from MediaPortAllocator.allocate(); `ports.rtcp === null` means rtcp-mux. The leg releases them on close. */
-  readonly ports: MediaPorts;
-  /** The negotiated SDES suite (one a=crypto line chosen by crypto-policy). */
-  readonly suite: SrtpSuiteName;
-  /** The peer's key (its a=crypto): verifies and decrypts what it sends. */
-  readonly remoteKey: SrtpMasterKeyConfig;
-  /** Our key (our a=crypto): protects what we send. */
-  readonly localKey: SrtpMasterKeyConfig;
-  /** c= address and m= port of the peer's SDP (rtcpPort: a=rtcp, port + 1, or rtpPort with rtcp-mux). */
-  readonly remote: RemoteEndpoint;
-  /** Negotiated payload types of the audio m-line. */
-  readonly formats: readonly PayloadFormat[];
-  /** PT we send audio with; default: the first format that is not telephone-event or CN. */
-  readonly sendPayloadType?: number;
-  readonly direction?: MediaDirection;
-  readonly latching?: LatchingOptions;
-  /** No RTP for this long while the peer is sendrecv -> media-timeout. Default 30 s; 0 disables. */
-  readonly mediaTimeoutMs?: number;
-  /** RTCP report interval (RFC 3550 6.2). Default 5000 ms; tests use less. */
-  readonly rtcpIntervalMs?: number;
-  readonly replayWindow?: number;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-}
-
-export interface LegCounters {
-  readonly rtpIn: number;
-  readonly rtpOut: number;
-  readonly rtcpIn: number;
-  readonly rtcpOut: number;
-  readonly drops: Readonly<Partial<Record<MediaDropReason, number>>>;
-}
+export type { LegCounters, SdesMediaLegOptions } from './sdes-leg-options.ts';
 
 /** Largest SRTP/SRTCP trailer we add: 16-octet GCM tag (+ 4-octet SRTCP index) + MKI up to 128. */
 const MAX_TRAILER = 16 + 4 + 128;
@@ -93,10 +68,17 @@ export class SdesMediaLeg implements RoomLeg {
   private readonly kindIndex = legKindIndex('sip-sdes');
   private readonly ports: MediaPorts;
   private readonly formats: (PayloadFormat | undefined)[] = [];
-  private readonly srtpIn: SrtpSession;
-  private readonly srtpOut: SrtpSession;
-  private readonly rtpLatch: SourceLatch;
-  private readonly rtcpLatch: SourceLatch | null;
+  private srtpIn: SrtpSession;
+  private srtpOut: SrtpSession;
+  private suite: SrtpSuiteName;
+  private readonly replayWindow: { readonly replayWindow?: number };
+  private readonly latching: LatchingOptions | undefined;
+  /** The peer's SDP endpoint (c=, m=, a=rtcp) the latches started from. */
+  private remote: RemoteEndpoint;
+  private rtpLatch: SourceLatch;
+  private rtcpLatch: SourceLatch | null;
+  /** After a rekey: the previous receive context / source, for late packets (leg-rekey.ts). */
+  private grace: RekeyGrace | null = null;
   private readonly rx = sharedReceiveBuffer;
   private readonly view = new RtpHeaderView();
   private readonly rewriter: RtpStreamRewriter;
@@ -110,6 +92,9 @@ export class SdesMediaLeg implements RoomLeg {
   private rtcpIn = 0;
   private rtcpOut = 0;
   private readonly drops = new LegDrops();
+  private readonly countsAsLeg: boolean;
+  /** The leg's video stream (its own SDES leg, sdes-video.ts), closed with it. */
+  video: RoomVideo | null = null;
 
   constructor(o: SdesMediaLegOptions) {
     this.id = o.id;
@@ -123,6 +108,10 @@ export class SdesMediaLeg implements RoomLeg {
     this.sendFormat = pickSendFormat(o.formats, o.sendPayloadType);
     this.telephoneEventPt = o.formats.find((f) => isTelephoneEvent(f) && f.clockRate === this.sendFormat.clockRate)?.pt ?? null;
     const window = o.replayWindow === undefined ? {} : { replayWindow: o.replayWindow };
+    this.replayWindow = window;
+    this.suite = o.suite;
+    this.latching = o.latching;
+    this.remote = o.remote;
     this.srtpIn = createSrtpSession({ suite: o.suite, ...o.remoteKey, ...window });
     this.srtpOut = createSrtpSession({ suite: o.suite, ...o.localKey, ...window });
     this.rtpLatch = new SourceLatch(o.remote.address, o.remote.rtpPort, o.latching);
@@ -133,16 +122,17 @@ export class SdesMediaLeg implements RoomLeg {
       clockRate: this.sendFormat.clockRate,
       initialSequence: randomInt(0, 0x10000),
       initialTimestamp: randomInt(0, 0xffffffff),
-      markOnSwitch: true,
+      markOnSwitch: o.stream !== 'video',
     });
     const now = this.clock.now();
-    this.activity = new LegActivity(o.direction ?? 'sendrecv', o.mediaTimeoutMs ?? 30_000, now);
+    this.activity = new LegActivity(o.direction ?? 'sendrecv', o.mediaTimeoutMs ?? (o.stream === 'video' ? 0 : 30_000), now);
+    this.countsAsLeg = o.stream !== 'video';
     this.rtcp = new LegRtcp(this.ssrc, this.sendFormat.clockRate, now, o.rtcpIntervalMs);
     o.ports.rtp.on('message', this.onRtpMessage);
     o.ports.rtp.on('error', this.onSocketError);
     o.ports.rtcp?.on('message', this.onRtcpMessage);
     o.ports.rtcp?.on('error', this.onSocketError);
-    mediaLegsActive.inc({ kind: this.kind });
+    if (this.countsAsLeg) mediaLegsActive.inc({ kind: this.kind });
   }
 
   get direction(): MediaDirection {
@@ -172,6 +162,11 @@ export class SdesMediaLeg implements RoomLeg {
 
   currentSource(): number | null {
     return this.rewriter.currentSource;
+  }
+
+  /** The next packet sent starts a new rewriter epoch even with the same SSRC (RtpStreamRewriter). */
+  resetSource(): void {
+    this.rewriter.resetSource();
   }
 
   receivesFrom(ssrc: number): boolean {
@@ -207,9 +202,10 @@ export class SdesMediaLeg implements RoomLeg {
       if (b0 < 128 || b0 > 191) return this.drop('not-rtp');
       const latch = fromRtcpSocket && this.rtcpLatch !== null ? this.rtcpLatch : this.rtpLatch;
       const admit = latch.admit(rinfo.address, rinfo.port, now);
-      if (admit === 'ignore') return this.drop('wrong-source');
-      if (fromRtcpSocket || isRtcpPacket(msg)) this.receiveRtcp(msg, rinfo, latch, admit === 'probe', now);
-      else this.receiveRtp(msg, rinfo, latch, admit === 'probe', now);
+      // after a move, the old source may still send for a moment (leg-rekey.ts)
+      if (admit === 'ignore' && (this.grace === null || !this.grace.fromPrevious(rinfo.address, rinfo.port, latch !== this.rtpLatch))) return this.drop('wrong-source');
+      if (fromRtcpSocket || isRtcpPacket(msg)) this.receiveRtcp(msg, rinfo, latch, admit, now);
+      else this.receiveRtp(msg, rinfo, latch, admit, now);
     } catch (err) {
       this.drop('internal-error');
       if (!this.loggedInternal) {
@@ -234,11 +230,49 @@ export class SdesMediaLeg implements RoomLeg {
     return true;
   }
 
-  private receiveRtp(msg: Buffer, rinfo: RemoteInfo, latch: SourceLatch, probe: boolean, now: number): void {
-    const r = this.srtpIn.unprotectRtp(msg, this.rx.buffer);
-    if (!r.ok) return this.drop(probe ? 'wrong-source' : r.reason);
-    if (!this.latched(latch, rinfo, probe, now)) return;
-    const packet = this.rx.view(r.length);
+  /**
+   * Unprotects into the receive buffer and applies the latch: the plain length, or -1 when the
+   * packet was dropped (counted). Without a rekey in progress this is unprotect + `latched`.
+   */
+  private unprotect(msg: Buffer, rinfo: RemoteInfo, latch: SourceLatch, admit: LatchAdmit, rtcp: boolean, now: number): number {
+    const grace = this.grace;
+    const fromOld = grace !== null && grace.fromPrevious(rinfo.address, rinfo.port, latch !== this.rtpLatch);
+    const r = rtcp ? this.srtpIn.unprotectRtcp(msg, this.rx.buffer) : this.srtpIn.unprotectRtp(msg, this.rx.buffer);
+    if (r.ok) {
+      if (grace !== null && fromOld && grace.previousIn === null) {
+        // only the address changed: a late packet from the old source, forwarded, never latched
+        this.graceUsed(grace);
+        return r.length;
+      }
+      if (admit === 'ignore') {
+        // strict latching let it through only for the grace rule, which does not cover new keys
+        this.drop('wrong-source');
+        return -1;
+      }
+      // authenticated under the new context (or from a new source): the peer has switched
+      if (grace !== null) this.grace = null;
+      return this.latched(latch, rinfo, admit === 'probe', now) ? r.length : -1;
+    }
+    if (grace !== null && grace.previousIn !== null && (fromOld || admit === 'current')) {
+      const old = rtcp ? grace.previousIn.unprotectRtcp(msg, this.rx.buffer) : grace.previousIn.unprotectRtp(msg, this.rx.buffer);
+      if (old.ok) {
+        this.graceUsed(grace);
+        return old.length;
+      }
+    }
+    this.drop(admit === 'current' ? r.reason : 'wrong-source');
+    return -1;
+  }
+
+  private graceUsed(grace: RekeyGrace): void {
+    grace.used();
+    if (!grace.active && this.grace === grace) this.grace = null;
+  }
+
+  private receiveRtp(msg: Buffer, rinfo: RemoteInfo, latch: SourceLatch, admit: LatchAdmit, now: number): void {
+    const length = this.unprotect(msg, rinfo, latch, admit, false, now);
+    if (length < 0) return;
+    const packet = this.rx.view(length);
     const view = this.view;
     if (parseRtpHeaderInto(packet, view) !== null) return this.drop('malformed-rtp');
     const fmt = this.formats[view.payloadType];
@@ -251,13 +285,12 @@ export class SdesMediaLeg implements RoomLeg {
     this.sink?.onRtp(this, packet, view, now, now);
   }
 
-  private receiveRtcp(msg: Buffer, rinfo: RemoteInfo, latch: SourceLatch, probe: boolean, now: number): void {
-    const r = this.srtpIn.unprotectRtcp(msg, this.rx.buffer);
-    if (!r.ok) return this.drop(probe ? 'wrong-source' : r.reason);
-    if (!this.latched(latch, rinfo, probe, now)) return;
+  private receiveRtcp(msg: Buffer, rinfo: RemoteInfo, latch: SourceLatch, admit: LatchAdmit, now: number): void {
+    const length = this.unprotect(msg, rinfo, latch, admit, true, now);
+    if (length < 0) return;
     this.rtcpIn++;
     countIn(this.kindIndex, true);
-    const ok = this.rtcp.onRtcp(this.rx.view(r.length), now, (mediaSsrc) => this.sink?.onKeyFrameRequest(this, mediaSsrc));
+    const ok = this.rtcp.onRtcp(this.rx.view(length), now, (mediaSsrc) => this.sink?.onKeyFrameRequest(this, mediaSsrc));
     if (!ok) this.drop('malformed-rtcp');
   }
 
@@ -311,12 +344,14 @@ export class SdesMediaLeg implements RoomLeg {
     countOut(this.kindIndex, true);
   }
 
-  requestKeyFrame(sourceSsrc: number): void {
+  /** PLI (RFC 4585 6.3.1), or FIR (RFC 5104 4.3.1) with this command sequence number. */
+  requestKeyFrame(sourceSsrc: number, firSequence?: number): void {
     // RFC 4585 3.1 / RFC 3550 6.1: feedback travels in a compound packet that starts with a report
     const report = this.rtcp.buildReport(this.clock.now(), Date.now());
-    const out = new Uint8Array(report.length + 12);
+    const out = new Uint8Array(report.length + (firSequence === undefined ? 12 : 20));
     out.set(report, 0);
-    writePli(out, report.length, this.ssrc, sourceSsrc);
+    if (firSequence === undefined) writePli(out, report.length, this.ssrc, sourceSsrc);
+    else writeFir(out, report.length, this.ssrc, [{ ssrc: sourceSsrc, sequenceNumber: firSequence & 0xff }]);
     this.sendRtcp(out);
   }
 
@@ -334,14 +369,53 @@ export class SdesMediaLeg implements RoomLeg {
     this.activity.update(direction, nowMs);
   }
 
+  /** The suite the leg protects and verifies with now. */
+  get srtpSuite(): SrtpSuiteName {
+    return this.suite;
+  }
+
+  /**
+   * A re-INVITE changed keys and/or the peer's address (src/app/reinvite.ts); all built first,
+   * then swapped in one synchronous step, so a bad key throws before anything changed.
+   * remoteKey: new receive context (RFC 4568 7.1.4: ROC 0, empty replay window), the old one
+   * kept for the grace window (leg-rekey.ts). localKey: new send context, our SSRC and
+   * sequence continue. remote (RFC 3264 8.3.1): both latches restart unconfirmed at the new
+   * SDP address (docs/media-latching.md rule 3); the old source can never latch back.
+   */
+  rekey(u: LegRekey, gracePackets: number = DEFAULT_REKEY_GRACE_PACKETS): void {
+    if (this.closed) return;
+    const suite = u.suite ?? this.suite;
+    if (suite !== this.suite && (u.remoteKey === undefined || u.localKey === undefined)) {
+      throw new GatehouseError('internal', 'MEDIA_REKEY_SUITE_KEYS', 'changing the SRTP suite needs new keys for both directions');
+    }
+    const nextIn = u.remoteKey === undefined ? null : createSrtpSession({ suite, ...u.remoteKey, ...this.replayWindow });
+    const nextOut = u.localKey === undefined ? null : createSrtpSession({ suite, ...u.localKey, ...this.replayWindow });
+    const r = u.remote;
+    const moved = r !== undefined && (r.address !== this.remote.address || r.rtpPort !== this.remote.rtpPort || r.rtcpPort !== this.remote.rtcpPort);
+    if (nextIn !== null || moved) {
+      const rtp = moved ? { address: this.rtpLatch.address, port: this.rtpLatch.port } : null;
+      const rtcp = moved && this.rtcpLatch !== null ? { address: this.rtcpLatch.address, port: this.rtcpLatch.port } : null;
+      this.grace = new RekeyGrace(nextIn === null ? null : this.srtpIn, rtp, rtcp, gracePackets);
+    }
+    if (nextIn !== null) this.srtpIn = nextIn;
+    if (nextOut !== null) this.srtpOut = nextOut;
+    this.suite = suite;
+    if (moved) {
+      this.remote = r;
+      this.rtpLatch = new SourceLatch(r.address, r.rtpPort, this.latching);
+      this.rtcpLatch = this.ports.rtcp === null ? null : new SourceLatch(r.address, r.rtcpPort, this.latching);
+    }
+    this.log.info({ receiveKey: nextIn !== null, sendKey: nextOut !== null, suite, moved }, 'SDES leg re-keyed');
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.sink = null;
     this.ports.rtp.off('message', this.onRtpMessage);
     this.ports.rtcp?.off('message', this.onRtcpMessage);
-    mediaLegsActive.dec({ kind: this.kind });
+    if (this.countsAsLeg) mediaLegsActive.dec({ kind: this.kind });
     flushMediaMetrics();
-    await this.ports.release();
+    await Promise.all([this.ports.release(), this.video?.close()]);
   }
 }

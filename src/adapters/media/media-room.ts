@@ -12,9 +12,15 @@
  * schedule), media timeouts and the metrics flush. Timers are unref'd: open sockets, not a
  * room's timers, keep the process alive.
  *
+ * Video (legs with RoomLeg.video) goes through the VideoRouter whatever the audio mode: each
+ * receiver gets one stream, the other participant's or (3+) the active speaker's, detected from
+ * the mix's frame levels (ActiveSpeakerDetector, evaluated every mix tick).
+ *
  * Events go to `onEvent`: media-timeout (the call layer sends BYE and records the reason),
- * source-latched, and dtmf (once per RFC 4733 event end, e.g. for a room PIN).
+ * source-latched, dtmf (once per RFC 4733 event end, e.g. for a room PIN), and the video
+ * router's video-keyframe-info (send SIP INFO picture_fast_update) and video-no-common-codec.
  */
+import { ActiveSpeakerDetector } from '../../core/mix/active-speaker.ts';
 import { parseTelephoneEvent } from '../../core/rtp/telephone-event.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
 import { flushMediaMetrics, flushMediaMetricsEvery, mediaTimeouts } from '../../metrics/media.ts';
@@ -24,6 +30,7 @@ import { isTelephoneEvent } from './audio-codec.ts';
 import type { LegSink, MediaDirection, MediaEvent, RoomLeg } from './media-types.ts';
 import { MIX_FRAME_MS, MixPath } from './mix-path.ts';
 import { RelayPath } from './relay-path.ts';
+import { VideoRouter } from './video-router.ts';
 
 export interface MediaRoomOptions {
   readonly id: string;
@@ -34,6 +41,10 @@ export interface MediaRoomOptions {
   readonly housekeepingMs?: number;
   /** Largest number of legs; more is a capacity error (503). Default 32. */
   readonly maxLegs?: number;
+  /** Video switching timings (video-switch.ts); defaults for production. */
+  readonly video?: { readonly retryMs?: number; readonly maxWaitMs?: number };
+  /** Active speaker detection for video (core/mix/active-speaker.ts); defaults for production. */
+  readonly speaker?: { readonly holdMs?: number; readonly hysteresisDb?: number };
 }
 
 export type RoomMode = 'idle' | 'relay' | 'mix';
@@ -55,6 +66,8 @@ export class MediaRoom implements LegSink {
   private readonly housekeepingTimer: NodeJS.Timeout;
   /** RFC 4733 events already reported, per leg: the start timestamp of the last ended event. */
   private readonly dtmfReported = new Map<string, number>();
+  private readonly video: VideoRouter;
+  private readonly speaker: ActiveSpeakerDetector<RoomLeg>;
   private closed = false;
 
   constructor(o: MediaRoomOptions) {
@@ -63,6 +76,8 @@ export class MediaRoom implements LegSink {
     this.wallclock = o.wallclock ?? Date.now;
     this.onEvent = o.onEvent ?? (() => {});
     this.maxLegs = o.maxLegs ?? 32;
+    this.video = new VideoRouter({ onEvent: this.onEvent, clock: this.clock, ...o.video });
+    this.speaker = new ActiveSpeakerDetector<RoomLeg>(o.speaker);
     this.housekeepingTimer = setInterval(() => this.housekeeping(), o.housekeepingMs ?? 250);
     this.housekeepingTimer.unref();
   }
@@ -89,6 +104,7 @@ export class MediaRoom implements LegSink {
     this.reconfigure([...this.legs, leg]);
     this.legs.push(leg);
     leg.attach(this);
+    this.video.setLegs(this.legs, this.clock.now());
   }
 
   /** Removes a leg (it stays open: the caller closes it). */
@@ -98,7 +114,24 @@ export class MediaRoom implements LegSink {
     this.legs.splice(i, 1);
     leg.attach(null);
     this.dtmfReported.delete(leg.id);
+    this.speaker.remove(leg);
     this.reconfigure(this.legs);
+    this.video.setLegs(this.legs, this.clock.now());
+  }
+
+  /**
+   * `leg` asked for a key frame of the video it receives by signalling (SIP INFO
+   * picture_fast_update, RFC 5168): handled like its PLI. False when the leg is not here.
+   */
+  videoKeyFrameRequest(leg: RoomLeg): boolean {
+    if (!this.legs.includes(leg) || !leg.video) return false;
+    this.video.onVideoKeyFrameRequest(leg);
+    return true;
+  }
+
+  /** The leg whose video `leg` currently receives (tests, admin). */
+  videoSourceOf(leg: RoomLeg): RoomLeg | null {
+    return this.video.sourceOf(leg);
   }
 
   /** Hold/resume (re-INVITE direction, RFC 3264 8.4). */
@@ -111,7 +144,11 @@ export class MediaRoom implements LegSink {
     let relay: RelayPath | null = null;
     let mix: MixPath | null = null;
     if (legs.length === 2) relay = new RelayPath(legs[0] as RoomLeg, legs[1] as RoomLeg, this.clock);
-    else if (legs.length >= 3) mix = new MixPath(legs);
+    else if (legs.length >= 3) {
+      mix = new MixPath(legs);
+      // levels only matter when there is video to switch
+      if (legs.some((l) => l.video)) mix.onLevel = this.onLevel;
+    }
     // the old paths' codec state (libopus in the wasm heap) is not garbage-collected
     this.relay?.close();
     this.mix?.close();
@@ -143,6 +180,7 @@ export class MediaRoom implements LegSink {
       this.nextTickAt += MIX_FRAME_MS;
       ran++;
     }
+    if (mix.onLevel !== null) this.video.setSpeaker(this.speaker.speaker(now), now);
     if (now >= this.nextTickAt) this.nextTickAt = now + MIX_FRAME_MS; // too far behind: resynchronise
     this.scheduleTick();
   };
@@ -152,6 +190,10 @@ export class MediaRoom implements LegSink {
     else if (this.mix !== null) this.mix.onRtp(leg, packet, view, nowMs);
     if (view.payloadType === leg.telephoneEventPt) this.noteDtmf(leg, packet, view);
   }
+
+  private readonly onLevel = (leg: RoomLeg, levelDbov: number, nowMs: number): void => {
+    this.speaker.update(leg, levelDbov, nowMs);
+  };
 
   onKeyFrameRequest(leg: RoomLeg, mediaSsrc: number): void {
     // a mixed stream has no single sender to ask; only the relay translates PLI/FIR
@@ -177,8 +219,10 @@ export class MediaRoom implements LegSink {
     if (this.closed) return;
     const now = this.clock.now();
     const wall = this.wallclock();
+    this.video.housekeeping(now);
     for (const leg of this.legs) {
       leg.housekeeping(now, wall);
+      leg.video?.housekeeping(now, wall);
       const silent = leg.mediaTimeout(now);
       if (silent !== null) {
         mediaTimeouts.inc();
@@ -196,6 +240,7 @@ export class MediaRoom implements LegSink {
     if (this.mixTimer !== null) clearTimeout(this.mixTimer);
     this.mixTimer = null;
     for (const leg of this.legs) leg.attach(null);
+    this.video.close();
     this.legs.length = 0;
     this.relay?.close();
     this.mix?.close();

@@ -4,6 +4,7 @@
  */
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
 import type { MediaLegKind } from '../../metrics/media.ts';
+import type { VideoFeedback, VideoFormat } from '../../app/video-plan.ts';
 
 /**
  * The direction attribute of the PEER's SDP for this m-line (RFC 3264 6.1, RFC 8866 6.7), as
@@ -63,7 +64,14 @@ export type MediaEvent =
       readonly address: string;
       readonly port: number;
     }
-  | { readonly type: 'dtmf'; readonly legId: string; readonly event: number; readonly end: boolean };
+  | { readonly type: 'dtmf'; readonly legId: string; readonly event: number; readonly end: boolean }
+  /**
+   * A key frame is needed from this leg's video and it negotiated neither `nack pli` nor
+   * `ccm fir`: the call layer sends it SIP INFO picture_fast_update (RFC 5168).
+   */
+  | { readonly type: 'video-keyframe-info'; readonly legId: string }
+  /** `legId` gets no video from `sourceLegId`: no common video codec (no transcoding). Once per pair. */
+  | { readonly type: 'video-no-common-codec'; readonly legId: string; readonly sourceLegId: string };
 
 /** What a leg hands to the room it is attached to. */
 export interface LegSink {
@@ -116,5 +124,46 @@ export interface RoomLeg {
    */
   mediaTimeout(nowMs: number): number | null;
   updateDirection(direction: MediaDirection, nowMs: number): void;
+  close(): Promise<void>;
+  /** The leg's video stream, when its offer's video m-line was accepted (src/app/video-plan.ts). */
+  readonly video?: RoomVideo | null;
+}
+
+/** What a leg's video stream hands to the room (video-router.ts). */
+export interface VideoSink {
+  /** A decrypted video RTP packet of `leg` (same buffer rules as LegSink.onRtp). */
+  onVideoRtp(leg: RoomLeg, packet: Buffer, view: RtpHeaderView, nowMs: number): void;
+  /**
+   * `leg` asked for a key frame of the video we send it: PLI (RFC 4585 6.3.1), FIR (RFC 5104
+   * 4.3.1) naming our video SSRC, or SIP INFO picture_fast_update (RFC 5168).
+   */
+  onVideoKeyFrameRequest(leg: RoomLeg): void;
+}
+
+/**
+ * A leg's one video stream as the room sees it: SDES SIP legs have a second SRTP stream on
+ * their own ports (sdes-video.ts), browser guests a video transceiver on the bundled DTLS
+ * transport (webrtc-guest-video.ts). Forwarded only; never decoded.
+ */
+export interface RoomVideo {
+  /** Our SSRC toward this leg's video (one outgoing stream, whoever the source). */
+  readonly ssrc: number;
+  readonly formats: readonly VideoFormat[];
+  readonly feedback: VideoFeedback;
+  attach(sink: VideoSink | null): void;
+  /** Rewrites (SSRC/seq/ts, no marker) into our stream, protects and sends; PT already set. */
+  sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean;
+  /** The source SSRC feeding our outgoing video, or null. */
+  currentSource(): number | null;
+  /** Starts a new rewriter epoch at the next packet even if its SSRC is unchanged. */
+  resetSource(): void;
+  /**
+   * Asks the peer for a key frame of the video it sends (PLI, else FIR). False when it
+   * negotiated neither: the caller asks by SIP INFO instead.
+   */
+  requestKeyFrame(): boolean;
+  /** Hold/resume (RFC 3264 8.4): a re-INVITE's direction applies to the video stream too. */
+  updateDirection?(direction: MediaDirection, nowMs: number): void;
+  housekeeping(nowMs: number, wallclockMs: number): void;
   close(): Promise<void>;
 }

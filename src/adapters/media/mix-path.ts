@@ -33,6 +33,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { NMinusOneMixer, frameSamples } from '../../core/mix/n-minus-one-mixer.ts';
+import { SILENCE_DBOV, frameLevelDbov } from '../../core/mix/audio-level.ts';
 import { Downsampler2x, Upsampler2x } from '../../core/mix/resample-2x.ts';
 import { RtpHeaderView, parseRtpHeaderInto, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
 import { countDrop } from '../../metrics/media.ts';
@@ -242,6 +243,8 @@ export class MixPath {
   private readonly mixer: NMinusOneMixer;
   private readonly inputs: (Int16Array | null)[];
   private readonly outputs: Int16Array[];
+  /** Each leg's frame level (dBov) per tick, for the active speaker (video); null: not measured. */
+  onLevel: ((leg: RoomLeg, levelDbov: number, nowMs: number) => void) | null = null;
 
   constructor(legs: readonly RoomLeg[]) {
     const codecs = legs.map((leg) => {
@@ -287,6 +290,7 @@ export class MixPath {
     for (let i = 0; i < members.length; i++) {
       const m = members[i] as MixMember;
       this.inputs[i] = m.queue.pop(m.input) ? m.input : null;
+      if (this.onLevel !== null) this.onLevel(m.leg, this.inputs[i] === null ? SILENCE_DBOV : frameLevelDbov(m.input), nowMs);
     }
     this.mixer.mix(this.inputs, this.outputs);
     for (const m of members) {

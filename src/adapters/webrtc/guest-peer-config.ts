@@ -8,7 +8,10 @@
  *   iceInterfaceAddresses      bind the ICE socket to the media address
  *   iceAdditionalHostAddresses advertise it even when it is loopback or otherwise filtered
  *   icePortRange               ports from the configured range (werift: min < max)
- *   codecs.video: []           video m-lines get port 0 (declined; see webrtc-guest-leg.ts)
+ *   codecs.video               VP8, then H.264 Constrained Baseline packetization-mode 1 (what
+ *                              browsers offer and werift matches by exact profile-level-id),
+ *                              feedback PLI and FIR only, when the leg takes video; otherwise
+ *                              none, and video m-lines get port 0 (webrtc-guest-leg.ts)
  *   bundlePolicy max-bundle    one transport for the guest (browsers bundle)
  * The answer is then cut down to host candidates on the media address only: werift adds every
  * local interface address when the media address is not one of them (e.g. loopback).
@@ -39,7 +42,20 @@ export const DEFAULT_GUEST_AUDIO: readonly GuestAudioCodec[] = [
 
 type PeerConfig = NonNullable<ConstructorParameters<typeof RTCPeerConnection>[0]>;
 
-export function guestPeerConfig(mediaAddress: string, range: PortRange, codecs: readonly GuestAudioCodec[] = DEFAULT_GUEST_AUDIO): PeerConfig {
+/** RFC 4585 6.3.1 PLI and RFC 5104 4.3.1 FIR: the key frame requests the room terminates. */
+const VIDEO_FEEDBACK = [
+  { type: 'nack', parameter: 'pli' },
+  { type: 'ccm', parameter: 'fir' },
+];
+
+function guestVideoCodecs(): RTCRtpCodecParameters[] {
+  return [
+    new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: VIDEO_FEEDBACK }),
+    new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: VIDEO_FEEDBACK, parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }),
+  ];
+}
+
+export function guestPeerConfig(mediaAddress: string, range: PortRange, codecs: readonly GuestAudioCodec[] = DEFAULT_GUEST_AUDIO, video = false): PeerConfig {
   if (mediaAddress === '0.0.0.0' || mediaAddress === '::') {
     throw new GatehouseError('config', 'WEBRTC_MEDIA_ADDRESS', 'the WebRTC media address must be a concrete address guests can reach, not a wildcard');
   }
@@ -65,7 +81,7 @@ export function guestPeerConfig(mediaAddress: string, range: PortRange, codecs: 
             ...(c.fmtp === undefined ? {} : { parameters: c.fmtp }),
           }),
       ),
-      video: [],
+      video: video ? guestVideoCodecs() : [],
     },
   };
   return config as unknown as PeerConfig;

@@ -16,10 +16,13 @@
  * its one codec, which would break RFC 4733 telephone-event. Our sender reports (SR + SDES) are
  * built by LegRtcp in housekeeping().
  *
- * Video: declined. The room media plane (RoomLeg) carries one audio stream per leg; video
+ * Video: with the `video` option (src/app/video-plan.ts kept the bundled video m-line) the
+ * guest gets a sendrecv video transceiver on the same transport (webrtc-guest-video.ts) and the
+ * leg's `video` is its RoomVideo. Without it, or when werift finds no common video codec, video
  * m-lines are answered with port 0 (werift answers port 0 for a kind with no local codec) and
  * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
  */
+import { offerForWerift } from './werift-offer-quirks.ts';
 import { LegActivity } from '../media/leg-activity.ts';
 import { LegDrops } from '../media/leg-drops.ts';
 import { randomInt } from 'node:crypto';
@@ -27,7 +30,7 @@ import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { GatehouseError } from '../../core/errors.ts';
 import { writePli } from '../../core/rtp/rtcp-serialize.ts';
-import { RtpHeaderView, parseRtpHeaderInto, readU32, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
+import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import { srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
 import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
@@ -40,6 +43,8 @@ import { ViewCache } from '../media/buffers.ts';
 import { LegRtcp } from '../media/leg-rtcp.ts';
 import { peerReceives, peerSends } from '../media/media-types.ts';
 import type { LegSink, MediaDirection, PayloadFormat, RoomLeg } from '../media/media-types.ts';
+import type { VideoLegPlan } from '../../app/video-plan.ts';
+import { GuestVideo, plainRtpFromWerift } from './webrtc-guest-video.ts';
 import type { PortRange } from '../media/port-allocator.ts';
 import { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
 import { answerAsDtlsServer } from './dtls-server-role.ts';
@@ -58,6 +63,8 @@ export interface WebRtcGuestLegOptions {
   readonly dtlsProfiles: readonly number[];
   /** Audio codecs we accept, preferred first. Default: opus/48000/2, PCMU, PCMA, telephone-event 48000 and 8000. */
   readonly audioCodecs?: readonly GuestAudioCodec[];
+  /** Take the offer's bundled video m-line (src/app/video-plan.ts decided); default: decline video. */
+  readonly video?: VideoLegPlan;
   readonly mediaTimeoutMs?: number;
   readonly rtcpIntervalMs?: number;
   /** Give up when ICE + DTLS have not connected after this long. Default 30 s. */
@@ -84,31 +91,38 @@ export interface WebRtcGuest {
 const RX_SIZE = 1500;
 const SILENT: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => SILENT };
 const PERF: Clock = { now: () => performance.now() };
-export const VIDEO_DECLINED_REASON = 'video declined: the room media plane relays one audio stream per leg (RoomLeg); guest video forwarding is not implemented';
+export const VIDEO_DECLINED_REASON = 'video declined: this guest leg was opened without video';
+export const VIDEO_NO_COMMON_CODEC = 'video declined: no common video codec with the guest (VP8; H.264 42e01f packetization-mode 1)';
 
 /** Answers a browser offer and returns the answer plus the leg. Throws GatehouseError 488 when no audio can be negotiated. */
 export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<WebRtcGuest> {
   ensureCoreSrtp();
   const log = (o.logger ?? SILENT).child({ legId: o.id });
-  const pc = new RTCPeerConnection(guestPeerConfig(o.mediaAddress, o.portRange, o.audioCodecs));
+  const pc = new RTCPeerConnection(guestPeerConfig(o.mediaAddress, o.portRange, o.audioCodecs, o.video !== undefined));
   try {
     // werift's port search (findPort, then bind) is not atomic: guests of this process take turns
     const answerSdp = await serialized(async () => {
-      await pc.setRemoteDescription({ type: 'offer', sdp: o.offerSdp });
+      await pc.setRemoteDescription({ type: 'offer', sdp: offerForWerift(o.offerSdp) });
       answerAsDtlsServer(pc);
       for (const t of pc.dtlsTransports) setTransportSrtpProfiles(t, o.dtlsProfiles);
       const audio = pc.getTransceivers().find((t) => t.kind === 'audio' && t.codecs.length > 0);
       if (audio === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'the guest offer has no audio m-line with a codec we accept', { sipStatus: 488 });
       audio.setDirection('sendrecv');
       audio.sender.replaceTrack(new MediaStreamTrack({ kind: 'audio' }));
+      const video = o.video === undefined ? undefined : videoTransceiver(pc);
+      if (video !== undefined) {
+        video.setDirection('sendrecv');
+        video.sender.replaceTrack(new MediaStreamTrack({ kind: 'video' }));
+      }
       await pc.setLocalDescription(await pc.createAnswer());
       await waitGathered(pc);
       return onlyAddress(pc.localDescription?.sdp ?? '', o.mediaAddress);
     });
     const audio = pc.getTransceivers().find((t) => t.kind === 'audio' && t.codecs.length > 0);
     if (audio === undefined) throw new GatehouseError('internal', 'WEBRTC_NO_AUDIO', 'audio transceiver vanished');
-    const videoDeclined = declineVideo(answerSdp) ? VIDEO_DECLINED_REASON : null;
-    const leg = new WebRtcGuestLeg(o, pc, audio, log);
+    const videoDeclined = declineVideo(answerSdp) ? (o.video === undefined ? VIDEO_DECLINED_REASON : VIDEO_NO_COMMON_CODEC) : null;
+    const video = videoDeclined === null && o.video !== undefined ? videoTransceiver(pc) : undefined;
+    const leg = new WebRtcGuestLeg(o, pc, audio, log, video);
     if (videoDeclined !== null) {
       webrtcVideoDeclined.inc();
       log.info({ reason: videoDeclined }, 'guest video declined');
@@ -118,6 +132,10 @@ export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<We
     await pc.close().catch(() => {});
     throw err;
   }
+}
+
+function videoTransceiver(pc: RTCPeerConnection): RTCRtpTransceiver | undefined {
+  return pc.getTransceivers().find((t) => t.kind === 'video' && t.codecs.length > 0);
 }
 
 function waitGathered(pc: RTCPeerConnection): Promise<void> {
@@ -160,8 +178,10 @@ export class WebRtcGuestLeg implements RoomLeg {
   rtpIn = 0;
   rtpOut = 0;
   readonly drops = new LegDrops();
+  /** The guest's video (bundled video transceiver), when the leg took it. */
+  readonly video: GuestVideo | null;
 
-  constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger) {
+  constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger, video?: RTCRtpTransceiver) {
     this.id = o.id;
     this.pc = pc;
     this.transceiver = transceiver;
@@ -192,6 +212,21 @@ export class WebRtcGuestLeg implements RoomLeg {
       // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR on our stream: the room asks the source's sender
       if (p.type === 206 && 'feedback' in p) this.sink?.onKeyFrameRequest(this, this.ssrc);
     });
+    this.video =
+      video === undefined
+        ? null
+        : new GuestVideo(
+            this,
+            video,
+            {
+              srtp: () => this.srtp,
+              srtcp: () => this.srtcp,
+              transmit: (d) => this.transmit(d),
+              canSend: () => !this.closed && peerReceives(this.activity.direction),
+            },
+            this.clock,
+            o.rtcpIntervalMs,
+          );
     mediaLegsActive.inc({ kind: this.kind });
     this.negotiation = this.watchConnection(o.connectTimeoutMs ?? 30_000);
     this.negotiation.catch(() => {});
@@ -261,18 +296,8 @@ export class WebRtcGuestLeg implements RoomLeg {
   /** A packet werift decrypted (with our core) and parsed: re-serialise it without extensions. */
   private onWeriftRtp(rtp: RtpPacket): void {
     if (this.closed) return;
-    const h = rtp.header;
-    const csrcs = h.csrc.length > 15 ? [] : h.csrc;
-    const len = 12 + 4 * csrcs.length + rtp.payload.length;
-    if (len > RX_SIZE) return this.drop('malformed-rtp');
-    const b = this.rx.buffer;
-    b[0] = 0x80 | csrcs.length;
-    b[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
-    writeU16(b, 2, h.sequenceNumber);
-    writeU32(b, 4, h.timestamp);
-    writeU32(b, 8, h.ssrc);
-    csrcs.forEach((c, i) => writeU32(b, 12 + 4 * i, c));
-    rtp.payload.copy(b, 12 + 4 * csrcs.length);
+    const len = plainRtpFromWerift(rtp, this.rx.buffer);
+    if (len < 0) return this.drop('malformed-rtp');
     const packet = this.rx.view(len);
     if (parseRtpHeaderInto(packet, this.view) !== null) return this.drop('malformed-rtp');
     const fmt = this.formats[this.view.payloadType];
@@ -346,6 +371,7 @@ export class WebRtcGuestLeg implements RoomLeg {
     this.sink = null;
     mediaLegsActive.dec({ kind: this.kind });
     flushMediaMetrics();
+    await this.video?.close();
     await this.pc.close().catch(() => {});
   }
 }

@@ -29,7 +29,7 @@ describe('UAS request validation (RFC 3261 8.2)', () => {
       check: (res) => expect(getHeader(res, 'Unsupported')).toBe('nothingSupportsThis, nothingSupportsThisEither') },
     { name: 'Require: timer is supported', req: () => base('INVITE', ['Require: timer', 'Session-Expires: 1800']), status: null },
     { name: 'RFC 3261 8.2.3 / RFC 4475 3.3.6: unknown Content-Type -> 415 with Accept', req: () => rfc4475('invut'), status: 415,
-      check: (res) => expect(getHeader(res, 'Accept')).toBe('application/sdp') },
+      check: (res) => expect(getHeader(res, 'Accept')).toBe('application/sdp, application/media_control+xml') },
     { name: 'RFC 4475 3.3.15: Accept without application/sdp on INVITE -> 406', req: () => rfc4475('sdp01'), status: 406 },
     { name: 'RFC 4475 3.2.1: bare z9hG4bK branch -> 400 with reason', req: () => rfc4475('badbranch'), status: 400,
       check: (res) => expect(res.reason).toBe('Bad Request - Malformed Via branch') },
@@ -78,7 +78,7 @@ describe('OPTIONS and CANCEL', () => {
   it('RFC 3261 11.2: OPTIONS -> 200 with Allow, Accept, Supported', () => {
     const res = answerOptions(base('OPTIONS'), DEFAULT_UAS_CONFIG, 'gw');
     expect([res.status, getHeader(res, 'Allow'), getHeader(res, 'Accept'), getHeader(res, 'Supported')])
-      .toEqual([200, 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE', 'application/sdp', 'timer']);
+      .toEqual([200, 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE', 'application/sdp, application/media_control+xml', 'timer']);
   });
   it('RFC 3261 9.2: CANCEL of a pending INVITE -> 200 for CANCEL, 487 for the INVITE with the 180 To tag', () => {
     const invite = base('INVITE');

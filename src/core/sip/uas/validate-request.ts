@@ -29,7 +29,8 @@ export interface UasConfig {
 export const DEFAULT_UAS_CONFIG: UasConfig = Object.freeze({
   allowedMethods: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE'],
   supportedExtensions: ['timer'],
-  acceptedContentTypes: ['application/sdp'],
+  // SDP offers/answers; RFC 5168 picture_fast_update in INFO (room systems asking for a key frame)
+  acceptedContentTypes: ['application/sdp', 'application/media_control+xml'],
   sessionTimer: DEFAULT_SESSION_TIMER,
 });
 

@@ -1,0 +1,235 @@
+/**
+ * Video forwarding in a room (issue 6). Every leg with a video stream (RoomLeg.video) receives
+ * ONE video stream from the room, whoever its source (RFC 7667 3.5/3.7: a media-switching
+ * middlebox; each outgoing stream has its own SSRC and continuous seq/ts, RtpStreamRewriter):
+ *
+ *   two participants   each sees the other
+ *   three or more      each sees the active speaker (ActiveSpeakerDetector over the mix's
+ *                      levels, media-room.ts); the speaker keeps seeing whom it saw before
+ *
+ * Browser guests get the same single active-speaker stream: separate tracks per participant
+ * would need a transceiver per participant and so a renegotiation (an offer from the gateway)
+ * each time someone joins, which the guest's call flow (SIP.js, offer from the browser) does
+ * not do today; pre-allocated recvonly transceivers in the browser's offer would avoid that and
+ * are the way to give guests separate tracks later.
+ *
+ * Switching (video-switch.ts): the new source is asked for a key frame and the receiver keeps
+ * the old source until the new one's key frame starts (video-keyframe.ts), then the rewriter
+ * continues seq/ts: the switch is seamless for the decoder.
+ *
+ * Key frame requests are terminated per leg, never forwarded as they came: a receiver's PLI,
+ * FIR or SIP INFO picture_fast_update about OUR stream becomes the room's request to the source
+ * it currently sees, in the source's SSRC space (PLI if it negotiated `nack pli`, else FIR if
+ * `ccm fir`, else a 'video-keyframe-info' event: the call layer sends SIP INFO, RFC 5168).
+ * Requests to one source are sent at most every MIN_REQUEST_INTERVAL_MS (INFO: every
+ * MIN_INFO_INTERVAL_MS), and repeated while a receiver waits for the key frame.
+ *
+ * No transcoding: a receiver that negotiated none of a source's codecs gets no video from it
+ * (video-format.ts); the pair is counted once and reported as an event, and the receiver keeps
+ * the source it had.
+ */
+import { isKeyFrameStart, keyFrameCodecOf } from '../../core/rtp/video-keyframe.ts';
+import { VideoSwitch } from '../../core/rtp/video-switch.ts';
+import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
+import { countDrop, mediaVideoKeyFrameRequests, mediaVideoNoCommonCodec, mediaVideoSwitches } from '../../metrics/media.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { MediaEvent, RoomLeg, RoomVideo, VideoSink } from './media-types.ts';
+import { anyReceivable, targetPayloadType } from './video-format.ts';
+
+export const MIN_REQUEST_INTERVAL_MS = 250;
+/** A SIP INFO is a SIP transaction: asked at most once a second. */
+export const MIN_INFO_INTERVAL_MS = 1000;
+
+interface Member {
+  readonly leg: RoomLeg;
+  readonly video: RoomVideo;
+  readonly sw: VideoSwitch<RoomLeg>;
+  /** Receiver PT per source leg and source PT: -2 not decided yet, -1 none. */
+  readonly pts: Map<RoomLeg, Int16Array>;
+  /** The last source it saw other than itself (shown while it is the speaker). */
+  lastSource: RoomLeg | null;
+}
+
+export interface VideoRouterOptions {
+  readonly onEvent: (event: MediaEvent) => void;
+  readonly clock: Clock;
+  readonly retryMs?: number;
+  readonly maxWaitMs?: number;
+}
+
+export class VideoRouter implements VideoSink {
+  private readonly members: Member[] = [];
+  private readonly onEvent: (event: MediaEvent) => void;
+  private readonly switchOptions: { retryMs?: number; maxWaitMs?: number };
+  private legCount = 0;
+  private speaker: RoomLeg | null = null;
+  private readonly lastRequest = new Map<RoomLeg, number>();
+  private readonly mismatches = new Set<string>();
+  private readonly header = Buffer.alloc(12);
+  private readonly clock: Clock;
+
+  constructor(o: VideoRouterOptions) {
+    this.onEvent = o.onEvent;
+    this.clock = o.clock;
+    this.switchOptions = { ...(o.retryMs === undefined ? {} : { retryMs: o.retryMs }), ...(o.maxWaitMs === undefined ? {} : { maxWaitMs: o.maxWaitMs }) };
+  }
+
+  /** The room's legs changed (join/leave): members with video, then every receiver's choice. */
+  setLegs(legs: readonly RoomLeg[], nowMs: number): void {
+    this.legCount = legs.length;
+    for (let i = this.members.length - 1; i >= 0; i--) {
+      const m = this.members[i] as Member;
+      if (legs.includes(m.leg) && m.leg.video === m.video) continue;
+      this.members.splice(i, 1);
+      m.video.attach(null);
+      this.lastRequest.delete(m.leg);
+      for (const r of this.members) {
+        r.sw.forget(m.leg);
+        r.pts.delete(m.leg);
+        if (r.lastSource === m.leg) r.lastSource = null;
+      }
+    }
+    for (const leg of legs) {
+      const video = leg.video;
+      if (video === null || video === undefined || this.members.some((m) => m.leg === leg)) continue;
+      this.members.push({ leg, video, sw: new VideoSwitch(this.switchOptions), pts: new Map(), lastSource: null });
+      video.attach(this);
+    }
+    if (this.speaker !== null && !legs.includes(this.speaker)) this.speaker = null;
+    this.update(nowMs);
+  }
+
+  /** The active speaker (rooms of three or more). */
+  setSpeaker(leg: RoomLeg | null, nowMs: number): void {
+    if (leg === this.speaker) return;
+    this.speaker = leg;
+    this.update(nowMs);
+  }
+
+  /** The source `leg` currently sees (tests, admin), or null. */
+  sourceOf(leg: RoomLeg): RoomLeg | null {
+    return this.member(leg)?.sw.current ?? null;
+  }
+
+  private member(leg: RoomLeg): Member | undefined {
+    for (const m of this.members) if (m.leg === leg) return m;
+    return undefined;
+  }
+
+  private canSee(r: Member, s: Member): boolean {
+    if (anyReceivable(s.video.formats, r.video.formats)) return true;
+    const key = `${s.leg.id}>${r.leg.id}`;
+    if (!this.mismatches.has(key)) {
+      this.mismatches.add(key);
+      mediaVideoNoCommonCodec.inc();
+      this.onEvent({ type: 'video-no-common-codec', legId: r.leg.id, sourceLegId: s.leg.id });
+    }
+    return false;
+  }
+
+  private choose(r: Member): RoomLeg | null {
+    const visible = (leg: RoomLeg | null): boolean => {
+      if (leg === null || leg === r.leg) return false;
+      const s = this.member(leg);
+      return s !== undefined && this.canSee(r, s);
+    };
+    if (this.legCount <= 2) {
+      for (const s of this.members) if (s !== r && visible(s.leg)) return s.leg;
+      return null;
+    }
+    if (visible(this.speaker)) return this.speaker;
+    if (visible(r.sw.pending)) return r.sw.pending;
+    if (visible(r.sw.current)) return r.sw.current;
+    if (visible(r.lastSource)) return r.lastSource;
+    for (const s of this.members) if (s !== r && visible(s.leg)) return s.leg;
+    return null;
+  }
+
+  private update(nowMs: number): void {
+    for (const r of this.members) {
+      const src = this.choose(r);
+      if (src !== null) r.lastSource = src;
+      if (r.sw.want(src, nowMs) === 'request' && src !== null) this.requestKeyFrame(src, 'switch', nowMs);
+    }
+  }
+
+  private requestKeyFrame(source: RoomLeg, cause: 'switch' | 'receiver', nowMs: number): void {
+    const s = this.member(source);
+    if (s === undefined) return;
+    const last = this.lastRequest.get(source);
+    // one key frame serves every receiver waiting for it
+    const byRtcp = s.video.feedback.pli || s.video.feedback.fir;
+    if (last !== undefined && nowMs - last < (byRtcp ? MIN_REQUEST_INTERVAL_MS : MIN_INFO_INTERVAL_MS)) return;
+    this.lastRequest.set(source, nowMs);
+    if (s.video.requestKeyFrame()) {
+      mediaVideoKeyFrameRequests.inc({ cause, via: s.video.feedback.pli ? 'pli' : 'fir' });
+      return;
+    }
+    mediaVideoKeyFrameRequests.inc({ cause, via: 'info' });
+    this.onEvent({ type: 'video-keyframe-info', legId: source.id });
+  }
+
+  onVideoRtp(from: RoomLeg, packet: Buffer, view: RtpHeaderView, nowMs: number): void {
+    const s = this.member(from);
+    if (s === undefined) return;
+    let key: boolean | null = null;
+    packet.copy(this.header, 0, 0, 12);
+    for (const r of this.members) {
+      if (r === s) continue;
+      if (key === null && r.sw.wantsKeyFrame(from)) key = this.keyFrameStart(s, packet, view);
+      const verdict = r.sw.onPacket(from, key === true, nowMs);
+      if (verdict === 'drop') continue;
+      if (verdict === 'switch') {
+        r.video.resetSource();
+        mediaVideoSwitches.inc();
+      }
+      const pt = this.targetPt(s, r, view.payloadType);
+      if (pt < 0) {
+        countDrop('no-route');
+        continue;
+      }
+      packet[1] = ((this.header[1] ?? 0) & 0x80) | pt;
+      r.video.sendRtp(packet, view, nowMs);
+      this.header.copy(packet, 0, 0, 12); // the next receiver's rewriter starts from the source header
+    }
+  }
+
+  private keyFrameStart(s: Member, packet: Buffer, view: RtpHeaderView): boolean {
+    const f = s.video.formats.find((x) => x.pt === view.payloadType);
+    const codec = f === undefined ? null : keyFrameCodecOf(f.name);
+    return codec !== null && isKeyFrameStart(codec, packet.subarray(view.payloadOffset, view.payloadOffset + view.payloadLength));
+  }
+
+  private targetPt(s: Member, r: Member, pt: number): number {
+    let table = r.pts.get(s.leg);
+    if (table === undefined) {
+      table = new Int16Array(128).fill(-2);
+      r.pts.set(s.leg, table);
+    }
+    let t = table[pt] ?? -1;
+    if (t === -2) {
+      t = targetPayloadType(s.video.formats, pt, r.video.formats) ?? -1;
+      table[pt] = t;
+    }
+    return t;
+  }
+
+  /** `leg` asked for a key frame of the video we send it: ask its current source. */
+  onVideoKeyFrameRequest(leg: RoomLeg): void {
+    const src = this.member(leg)?.sw.current;
+    if (src !== null && src !== undefined) this.requestKeyFrame(src, 'receiver', this.clock.now());
+  }
+
+  /** Repeats key frame requests to sources a receiver waits for. */
+  housekeeping(nowMs: number): void {
+    for (const r of this.members) {
+      const p = r.sw.due(nowMs);
+      if (p !== null) this.requestKeyFrame(p, 'switch', nowMs);
+    }
+  }
+
+  close(): void {
+    for (const m of this.members) m.video.attach(null);
+    this.members.length = 0;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * A browser guest's video (issue 6): the sendrecv video transceiver of the guest's werift peer,
+ * on the same DTLS transport as its audio (BUNDLE, RFC 8843; one DTLS-SRTP association keys
+ * both, RFC 5764), as the RoomVideo of the guest's leg (webrtc-guest-leg.ts).
+ *
+ * Receive: werift decrypts (our SRTP core, werift-srtp-hook.ts) and routes the video RTP to
+ * this transceiver's track; each packet is re-serialised as plain RTP without header
+ * extensions (`plainRtpFromWerift`) and handed to the room. Send: the room's packet goes
+ * through our RtpStreamRewriter (SSRC = our answer's a=ssrc for video, 90 kHz, no marker
+ * games), is protected by the transport's core SRTP session and written to the ICE connection;
+ * werift's RTCRtpSender is bypassed as for audio. RTCP: the browser's PLI/FIR about our video
+ * SSRC goes to the room; our PLI toward the browser names the SSRC it sends video with; our
+ * sender/receiver reports come from LegRtcp in housekeeping().
+ */
+import { randomInt } from 'node:crypto';
+import type { MediaStreamTrack, RTCRtpTransceiver, RtpPacket } from 'werift';
+import { videoFormatOf, type VideoFeedback, type VideoFormat } from '../../app/video-plan.ts';
+import { writePli } from '../../core/rtp/rtcp-serialize.ts';
+import { RtpHeaderView, parseRtpHeaderInto, readU32, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
+import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { LegRtcp } from '../media/leg-rtcp.ts';
+import type { RoomLeg, RoomVideo, VideoSink } from '../media/media-types.ts';
+import type { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
+
+/** Largest video RTP packet we take from werift (browsers packetise at ~1200 octets). */
+const RX_SIZE = 1500;
+
+/**
+ * Writes werift's parsed packet into `b` as plain RTP (RFC 3550 5.1) without header extensions
+ * (the browser's extension ids mean nothing to other legs). Returns the length, or -1 when it
+ * does not fit.
+ */
+export function plainRtpFromWerift(rtp: RtpPacket, b: Buffer): number {
+  const h = rtp.header;
+  const csrcs = h.csrc.length > 15 ? [] : h.csrc;
+  const len = 12 + 4 * csrcs.length + rtp.payload.length;
+  if (len > b.length) return -1;
+  b[0] = 0x80 | csrcs.length;
+  b[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
+  writeU16(b, 2, h.sequenceNumber);
+  writeU32(b, 4, h.timestamp);
+  writeU32(b, 8, h.ssrc);
+  csrcs.forEach((c, i) => writeU32(b, 12 + 4 * i, c));
+  rtp.payload.copy(b, 12 + 4 * csrcs.length);
+  return len;
+}
+
+/** What the guest leg lends its video: the transport's SRTP sessions once keyed, and the wire. */
+export interface GuestTransportAccess {
+  srtp(): CoreSrtpSession | null;
+  srtcp(): CoreSrtcpSession | null;
+  transmit(datagram: Buffer): void;
+  /** Whether the leg is open and the peer receives (hold). */
+  canSend(): boolean;
+}
+
+export class GuestVideo implements RoomVideo {
+  readonly ssrc: number;
+  readonly formats: readonly VideoFormat[];
+  readonly feedback: VideoFeedback;
+  readonly rtcp: LegRtcp;
+  private readonly owner: RoomLeg;
+  private readonly io: GuestTransportAccess;
+  private readonly clock: Clock;
+  private readonly rewriter: RtpStreamRewriter;
+  private readonly rx = Buffer.alloc(RX_SIZE);
+  private readonly view = new RtpHeaderView();
+  private sink: VideoSink | null = null;
+  private remoteSsrc: number | null = null;
+  private closed = false;
+  rtpIn = 0;
+  rtpOut = 0;
+
+  constructor(owner: RoomLeg, transceiver: RTCRtpTransceiver, io: GuestTransportAccess, clock: Clock, rtcpIntervalMs?: number) {
+    this.owner = owner;
+    this.io = io;
+    this.clock = clock;
+    this.formats = transceiver.codecs
+      .filter((c) => ['vp8', 'h264'].includes((c.mimeType.split('/')[1] ?? '').toLowerCase()))
+      .map((c) => videoFormatOf({ payloadType: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, channels: 1, fmtp: c.parameters, rtcpFb: [] }));
+    const fb = transceiver.codecs.flatMap((c) => c.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim()));
+    this.feedback = { pli: fb.includes('nack pli'), fir: fb.includes('ccm fir') };
+    this.ssrc = transceiver.sender.ssrc;
+    this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: 90000, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff) });
+    this.rtcp = new LegRtcp(this.ssrc, 90000, clock.now(), rtcpIntervalMs);
+    const seen = new Set<MediaStreamTrack>();
+    const listen = (track: MediaStreamTrack): void => {
+      if (seen.has(track)) return;
+      seen.add(track);
+      track.onReceiveRtp.subscribe((rtp) => this.onWeriftRtp(rtp));
+    };
+    for (const track of transceiver.receiver.tracks) listen(track);
+    transceiver.onTrack.subscribe(listen);
+    transceiver.sender.onRtcp.subscribe((p) => {
+      // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR about our video stream
+      if (p.type === 206 && 'feedback' in p) this.sink?.onVideoKeyFrameRequest(this.owner);
+    });
+  }
+
+  private onWeriftRtp(rtp: RtpPacket): void {
+    if (this.closed) return;
+    const len = plainRtpFromWerift(rtp, this.rx);
+    if (len < 0) return;
+    const packet = this.rx.subarray(0, len);
+    if (parseRtpHeaderInto(packet, this.view) !== null) return;
+    if (!this.formats.some((f) => f.pt === this.view.payloadType)) return;
+    const now = this.clock.now();
+    this.rtpIn++;
+    this.remoteSsrc = this.view.ssrc;
+    this.rtcp.onRtpReceived(this.view, 90000, now);
+    this.sink?.onVideoRtp(this.owner, packet, this.view, now);
+  }
+
+  attach(sink: VideoSink | null): void {
+    this.sink = sink;
+  }
+
+  sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
+    const srtp = this.io.srtp();
+    if (this.closed || srtp === null || !this.io.canSend()) return false;
+    if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') return false;
+    const r = srtp.outbound.protectRtp(packet);
+    if (!r.ok) return false;
+    this.io.transmit(r.out);
+    this.rtpOut++;
+    this.rtcp.onRtpSent(readU32(packet, 4), view.payloadLength, nowMs);
+    return true;
+  }
+
+  currentSource(): number | null {
+    return this.rewriter.currentSource;
+  }
+
+  resetSource(): void {
+    this.rewriter.resetSource();
+  }
+
+  private sendRtcp(plain: Uint8Array): void {
+    const srtcp = this.io.srtcp();
+    if (this.closed || srtcp === null) return;
+    const r = srtcp.outbound.protectRtcp(plain);
+    if (r.ok) this.io.transmit(r.out);
+  }
+
+  requestKeyFrame(): boolean {
+    // WebRTC endpoints must support PLI (RFC 8834 5.1.2)
+    if (this.remoteSsrc === null) return true;
+    const report = this.rtcp.buildReport(this.clock.now(), Date.now());
+    const out = new Uint8Array(report.length + 12);
+    out.set(report, 0);
+    writePli(out, report.length, this.ssrc, this.remoteSsrc);
+    this.sendRtcp(out);
+    return true;
+  }
+
+  housekeeping(nowMs: number, wallclockMs: number): void {
+    if (!this.closed && this.rtcp.due(nowMs)) this.sendRtcp(this.rtcp.buildReport(nowMs, wallclockMs));
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.sink = null;
+    return Promise.resolve();
+  }
+}
