@@ -15,13 +15,15 @@ import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
 import { RoomMediaPlane } from './adapters/media/media-plane.ts';
 import { CallService } from './app/call-service.ts';
 import { InstanceLifecycle } from './app/instance-lifecycle.ts';
+import { pictureFastUpdateSender } from './app/video-info.ts';
+import { CallRecordCache } from './app/instance-record-cache.ts';
 import { createDevCertificate } from './adapters/http/dev-certificate.ts';
 import { startJoinServer } from './adapters/http/join-server.ts';
 import { hostPortOf } from './config/host-port.ts';
 import type { EffectiveConfig } from './config/effective.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Service } from './ports/service.ts';
-import type { InstanceRegistry, StateStore } from './ports/state-store.ts';
+import type { InstanceRegistry, RoomHomes, StateStore } from './ports/state-store.ts';
 
 const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
 /** Calls an instance advertises it can take (no per-instance limit is configurable yet). */
@@ -36,7 +38,10 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
   if (config.state.store === 'redis' && (keyring === null || config.state.url === undefined)) {
     throw new Error('state.store redis needs state.url and state.kek'); // the schema already refuses this
   }
-  const store: StateStore & InstanceRegistry & { close?: () => Promise<void>; readonly connected?: boolean } =
+  // set once the lifecycle exists: the Redis adapter's resync hook (after a reconnect) hands
+  // it the records a restarted Redis lost
+  let resync: (() => Promise<void>) | null = null;
+  const store: StateStore & InstanceRegistry & RoomHomes & { close?: () => Promise<void>; readonly connected?: boolean } =
     config.state.store === 'redis' && keyring !== null
       ? await openRedisStateStore({
           url: config.state.url ?? '',
@@ -45,6 +50,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
           ...(secrets.get('state.password') === undefined ? {} : { password: secrets.get('state.password') as string }),
           clientName: `gatehouse-${instanceId}`,
           logger,
+          onResync: () => resync?.(),
         })
       : new MemoryStateStore({ clock: { now: () => Date.now() }, ...(effective.keyring ? { keyring: effective.keyring } : {}) });
 
@@ -90,7 +96,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     const webKey = secrets.get('web.key');
     const webTls = config.web.cert_file !== undefined && webKey !== undefined ? { cert: readFileSync(config.web.cert_file, 'utf8'), key: webKey } : serverTls;
     const web = await startJoinServer(
-      { listen: hostPortOf(config.web.listen), wssUrl, ...(webTls ? { tls: webTls } : {}), ...(config.web.sip_domain ? { sipDomain: config.web.sip_domain } : {}) },
+      { listen: hostPortOf(config.web.listen), wssUrl, fallbackWssUrls: config.web.fallback_wss_urls, ...(webTls ? { tls: webTls } : {}), ...(config.web.sip_domain ? { sipDomain: config.web.sip_domain } : {}) },
       { logger },
     );
     services.push({ name: 'web', listening: [`join page ${web.url}/join/ROOM`], stopAccepting: async () => undefined, activeCount: () => 0, close: () => web.close() });
@@ -105,11 +111,14 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     mediaTimeoutMs: config.rooms.media_timeout_s * 1000,
     logger,
     onEvent: (e) => {
+      if (e.type === 'video-keyframe-info' && calls !== null) return pictureFastUpdate(e);
       if (e.type !== 'media-timeout' || calls === null) return;
       const dialogId = calls.dialogOfLeg(e.legId);
       if (dialogId) void calls.hangUp(dialogId, 'media-timeout', { silentForMs: Math.round(e.silentForMs) });
     },
   });
+  // a room system without RTCP feedback is asked for a key frame by SIP INFO (RFC 5168)
+  const pictureFastUpdate = pictureFastUpdateSender(sip.backend, (legId) => calls?.dialogOfLeg(legId), logger);
   const pins = new Map<string, string>();
   config.rooms.list.forEach((r, i) => {
     const pin = secrets.get(`rooms.list.${i}.pin`);
@@ -118,8 +127,10 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
   // Takeover needs state other instances can see: only with the Redis store (DESIGN.md
   // "State and takeover"). The memory store runs one instance: no lifecycle, no fencing.
   const mediaAddress = config.media.public_address ?? config.media.bind_address;
+  // every call record the call layer writes is remembered, to write back what Redis loses
+  const records = config.state.store === 'redis' ? new CallRecordCache(store, instanceId) : null;
   const lifecycle =
-    config.state.store === 'redis'
+    records !== null
       ? new InstanceLifecycle({
           instanceId,
           store,
@@ -135,8 +146,11 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
             return calls.adopt(record, ownership);
           },
           canAdopt: () => (calls?.activeCount() ?? INSTANCE_CALL_CAPACITY) < INSTANCE_CALL_CAPACITY,
+          roomGate: async (roomId) => (await store.claimHome(roomId, instanceId)) === instanceId,
           heartbeatIntervalMs: config.state.heartbeat_interval_ms,
           ttlMs: config.state.instance_ttl_ms,
+          onLeaseLoss: config.state.on_lease_loss,
+          records,
           logger: logger.child({ component: 'takeover' }),
         })
       : null;
@@ -146,20 +160,24 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     rooms: { onDemand: config.rooms.on_demand, maxParticipants: config.rooms.max_participants, rooms: config.rooms.list, pins },
     media,
     mediaAddress,
-    store,
+    store: records ?? store,
     instanceId,
     wallclock: () => Date.now(),
     logger,
     admission: { maxCalls: config.admission.max_calls, retryAfterSeconds: config.admission.retry_after_s, storeOutage: config.admission.on_state_outage },
     storeAvailable: () => store.connected !== false,
-    ...(lifecycle ? { lifecycle, registry: store, takeoverSdesKey: config.state.takeover_sdes_key } : {}),
+    ...(lifecycle ? { lifecycle, registry: store, homes: store, takeoverSdesKey: config.state.takeover_sdes_key } : {}),
   });
   if (lifecycle) {
     const service = calls;
+    // state.on_lease_loss release: every call at the lapse; continue: those the store says are
+    // not ours (any more) once it can be read again. Either way nothing is sent on the dialogs.
     lifecycle.on('lease-lost', ({ calls: lost }) => void service.dropWithoutSignalling(lost));
+    lifecycle.on('calls-lost', ({ calls: lost }) => void service.dropWithoutSignalling(lost));
+    resync = () => lifecycle.resync();
     lifecycle.on('adopted', ({ callId, reason, ownership }) => logger.info({ callId, reason, epoch: ownership.epoch }, 'takeover: call continues on this instance'));
     await lifecycle.start(); // first heartbeat; throws when Redis cannot be reached
-    logger.info({ instanceId, heartbeatIntervalMs: lifecycle.heartbeatIntervalMs, ttlMs: lifecycle.ttlMs }, 'takeover enabled: heartbeat and orphan watcher running');
+    logger.info({ instanceId, heartbeatIntervalMs: lifecycle.heartbeatIntervalMs, ttlMs: lifecycle.ttlMs, onLeaseLoss: lifecycle.onLeaseLoss }, 'takeover enabled: heartbeat and orphan watcher running');
   }
 
   // closed first: BYE every call while the SIP engine can still carry it

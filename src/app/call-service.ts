@@ -14,27 +14,29 @@
  * instance with fresh media and a target-refresh re-INVITE (src/app/takeover-reinvite.ts);
  * `stopAccepting` hands live calls to other instances (src/app/drain-migration.ts).
  */
-import { buildAnswer } from '../../sdp/index.ts';
 import type { MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
 import { dtlsNegotiated, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
-import { legRequest, peerOf } from './leg-request.ts';
+import { peerOf } from './leg-request.ts';
 import type { CallLeg, CallOwnership, CallRecord } from '../core/call/call-record.ts';
 import { snapshotOfExport, type DialogSnapshot } from '../core/call/dialog-snapshot.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Service } from '../ports/service.ts';
 import type { IncomingDialogRequest, IncomingInvite, SignallingBackend } from '../ports/signalling-backend.ts';
-import type { InstanceRegistry, StateStore } from '../ports/state-store.ts';
-import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
+import type { InstanceRegistry, RoomHomes, StateStore } from '../ports/state-store.ts';
+import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal, roomSplits } from '../metrics/calls.ts';
 import { LiveCalls, type LiveCall } from './live-calls.ts';
 import { srtpNegotiationsTotal } from '../metrics/policy.ts';
 import { reasonPhrase } from '../core/sip/reason-phrases.ts';
-import { negotiateOffer } from './negotiate-offer.ts';
+import { openRoomLeg } from './room-leg-offer.ts';
 import { resolveRoom, roomById, type RoomDirectoryConfig } from './room-directory.ts';
 import { adoptCall } from './call-adoption.ts';
-import { answerHoldReinvite } from './reinvite.ts';
+import { dtlsKeying } from './takeover-dtls-record.ts';
+import { answerReinvite, reofferNegotiator, type ReinviteChange } from './reinvite.ts';
 import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
 import type { TakeoverSdesKey } from './takeover-reinvite.ts';
 import { drainUntilEmpty } from './drain-migration.ts';
+import { GuestResumer } from './guest-resume.ts';
+import { onVideoInfo } from './video-info.ts';
 
 export interface CallServiceDeps {
   readonly backend: SignallingBackend;
@@ -55,6 +57,8 @@ export interface CallServiceDeps {
   readonly lifecycle?: InstanceLifecycle;
   /** Live instances, for drain hand-over (with `lifecycle`). */
   readonly registry?: InstanceRegistry;
+  /** Which instance each room lives on (with `lifecycle`): takeover keeps rooms together. */
+  readonly homes?: RoomHomes;
   /** SDES key of takeover re-INVITE offers (src/app/takeover-reinvite.ts); default 'new'. */
   readonly takeoverSdesKey?: TakeoverSdesKey;
 }
@@ -67,12 +71,27 @@ export class CallService implements Service {
   #accepting = true;
   #handover: Promise<void> | null = null;
   #closing = false;
+  readonly #guests: GuestResumer;
 
   constructor(deps: CallServiceDeps) {
     this.#deps = deps;
+    this.#guests = new GuestResumer({
+      deps,
+      calls: this.#calls,
+      timers: realTimers,
+      roomById: (id) => (id === null ? null : roomById(deps.rooms, id)),
+      dropLocal: (call, cause) => this.#dropLocal(call, cause),
+      watchDtls: (call, keyed, profile, peer, index, log) => this.#watchDtls(call, keyed, profile, peer, index, log),
+    });
+    deps.backend.on('strayReinvite', (req) => void this.#guests.onStray(req).catch((err: unknown) => deps.logger.error({ err, callId: req.callId }, 'stray re-INVITE failed')));
     deps.backend.on('invite', (inv) => void this.#onInvite(inv).catch((err: unknown) => this.#fail(inv, err)));
     deps.backend.on('request', (req) => void this.#onRequest(req).catch((err: unknown) => deps.logger.error({ err, dialogId: req.dialogId }, 'in-dialog request failed')));
     deps.backend.on('ended', (e) => void this.end(e.dialogId, e.cause));
+    // the backend's own session refreshes and BYEs are fenced like ours (frozen: being handed over)
+    deps.backend.setSendGuard(async (dialogId) => {
+      const call = this.#calls.get(dialogId);
+      return call === undefined || (!call.frozen && (await this.#owns(call)) === 'owner');
+    });
   }
 
   activeCount(): number {
@@ -127,6 +146,7 @@ export class CallService implements Service {
   async close(): Promise<void> {
     this.#accepting = false;
     this.#closing = true;
+    this.#guests.close();
     await this.#handover; // the round in progress finishes; what it could not hand over gets a BYE
     await Promise.allSettled(this.#calls.all().map((c) => this.hangUp(c.dialogId, 'shutdown')));
     await this.#deps.lifecycle?.stop({ leave: true }).catch((err: unknown) => this.#deps.logger.warn({ err }, 'could not leave the instance registry'));
@@ -135,16 +155,22 @@ export class CallService implements Service {
   /** Ends a call from our side (media timeout, admin): BYE, then cleanup with the cause recorded. */
   async hangUp(dialogId: string, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
     const call = this.#calls.get(dialogId);
-    if (!call || !(await this.#owns(call))) return;
+    if (!call) return;
+    const own = await this.#owns(call);
+    // unconfirmed (lease lapsed, state.on_lease_loss continue): another instance may continue
+    // this dialog, so no BYE: the call ends here only (media released, record removed if ours)
+    if (own === 'unconfirmed') return this.end(dialogId, cause, { ...detail, signalled: false, unconfirmed: true });
+    if (own !== 'owner') return;
     await this.#deps.backend.request(dialogId, 'BYE').catch((err: unknown) => this.#deps.logger.warn({ err, dialogId }, 'BYE failed'));
     await this.end(dialogId, cause, detail);
   }
 
-  /** Lease lost (src/app/instance-lifecycle.ts): release media, send nothing on the dialogs. */
-  async dropWithoutSignalling(lost: readonly { readonly callId: string; readonly epoch: number }[]): Promise<void> {
-    for (const { callId, epoch } of lost) {
+  /** Lease lost, or the store says a call is not ours any more (src/app/instance-lifecycle.ts):
+   * release media, send nothing on the dialogs. `cause` defaults to 'lease-lost'. */
+  async dropWithoutSignalling(lost: readonly { readonly callId: string; readonly epoch: number; readonly cause?: string }[]): Promise<void> {
+    for (const { callId, epoch, cause } of lost) {
       const call = this.#byCallId(callId);
-      if (call && call.epoch === epoch) await this.#dropLocal(call, 'lease-lost');
+      if (call && call.epoch === epoch) await this.#dropLocal(call, cause ?? 'lease-lost');
     }
   }
 
@@ -169,49 +195,24 @@ export class CallService implements Service {
     if (this.#calls.roomSize(room.id) >= room.maxParticipants) return this.#reject(inv, 486, 'Busy Here - room is full', 'ROOM_FULL');
     if (inv.sdp === null) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_OFFER', '399 gatehouse "an SDP offer is required in the INVITE"');
     const peer = peerOf(inv);
-    const outcome = negotiateOffer(this.#deps.policy, {
-      sdp: inv.sdp,
-      peer,
-      ...(room.profile === undefined ? {} : { profile: room.profile }),
-      localFingerprints: [await this.#deps.media.localFingerprint()],
-      supportedKeying: { sdes: true, dtls: true },
-    });
-    if (!outcome.ok) return this.#reject(inv, outcome.status, outcome.reason, outcome.code, outcome.warning, outcome.policy?.profile);
-    const audio = outcome.plan.media.find((m) => m.verdict === 'accept' && m.kind === 'audio' && (m.keying?.kind === 'sdes' || m.keying?.kind === 'dtls'));
-    const decision = audio && outcome.policy.media.find((d) => d.index === audio.index);
-    if (!audio || !decision) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_AUDIO', '399 gatehouse "no acceptable SRTP audio stream offered"');
-    const request = legRequest(outcome.offer, audio, decision, inv.sdp);
-    const legId = `${inv.callId}:${audio.index}`;
-    const opened = await this.#deps.media.openLeg(legId, request);
-    const answerSdp =
-      opened.answerSdp ??
-      buildAnswer(outcome.plan, {
-        origin: { username: 'gatehouse', sessionId: String(this.#deps.wallclock()), sessionVersion: '1' },
-        address: this.#deps.mediaAddress,
-        port: (p) => (p.index === audio.index ? (opened.localPort ?? 0) : 0),
-        ptime: 20,
-      });
-    const sel = decision.sdes;
-    const sdes = sel && request.kind === 'sdes' ? { tag: sel.tag, remoteKeySalt: sel.remote.keys[0]?.keySalt ?? new Uint8Array() } : null;
-    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: request.plan, sdes, answerSdp, version: 1, keying: request.kind, epoch: 1, record: null, frozen: false };
+    const o = await openRoomLeg(this.#deps, room, inv.sdp, peer, inv.callId);
+    if (!o.ok) return this.#reject(inv, o.status, o.reason, o.code, o.warning, o.profile);
+    const { opened, request, answerSdp, policy } = o;
+    const call: LiveCall = { dialogId: inv.dialogId, callId: inv.callId, room, leg: opened.leg, plan: request.plan, sdes: o.sdes, answerSdp, version: 1, keying: request.kind, epoch: 1, record: null, frozen: false, peer };
+    this.#calls.add(call);
+    // stored once the dialog exists and before the 200 leaves (one store round trip on the
+    // setup path): a call the peer sees answered is always one a survivor can take over
     try {
-      // throws when the room cannot serve this leg (e.g. Opus into a mix: 488), before we answer
-      this.#deps.media.join(room.id, opened.leg);
+      await backend.answer(inv.requestId, { sdp: answerSdp, beforeSend: () => this.#persist(call, inv, opened.localPort) });
     } catch (err) {
-      await this.#deps.media.leave(room.id, opened.leg);
+      await this.end(inv.dialogId, 'cancelled'); // CANCEL won the race: media, record and slot freed
       throw err;
     }
-    this.#calls.add(call);
-    await backend.answer(inv.requestId, { sdp: answerSdp });
-    // stored right after the 200 (the dialog exists only once answered): an instance that dies
-    // within this one store round trip leaves a call no survivor knows of; "call joined room"
-    // is logged after the write so it marks a call that can be taken over
-    await this.#persist(call, inv, opened.localPort);
-    for (const m of outcome.policy.metrics) srtpNegotiationsTotal.inc({ ...m });
-    for (const d of outcome.policy.downgrades) log.info({ audit: d }, 'SRTP negotiated below the profile first choice');
+    for (const m of policy.metrics) srtpNegotiationsTotal.inc({ ...m });
+    for (const d of policy.downgrades) log.info({ audit: d }, 'SRTP negotiated below the profile first choice');
     callsAnsweredTotal.inc({ transport: inv.source.transport });
-    log.info({ room: room.id, keying: request.kind, suite: request.kind === 'sdes' ? request.plan.suite : 'DTLS handshake pending', profile: outcome.policy.profile, dialogId: inv.dialogId }, 'call joined room');
-    if (opened.keyed) this.#watchDtls(call, opened.keyed, outcome.policy.profile, peer, audio.index, log);
+    log.info({ room: room.id, keying: request.kind, suite: request.kind === 'sdes' ? request.plan.suite : 'DTLS handshake pending', profile: policy.profile, dialogId: inv.dialogId }, 'call joined room');
+    if (opened.keyed) this.#watchDtls(call, opened.keyed, policy.profile, peer, o.audioIndex, log);
   }
 
   /** DTLS legs learn their suite in the handshake: audit it like SDES, hang up if it fails. */
@@ -234,8 +235,9 @@ export class CallService implements Service {
   async #onRequest(req: IncomingDialogRequest): Promise<void> {
     const call = this.#calls.get(req.dialogId);
     if (!call) return this.#deps.backend.reject(req.requestId, 481, 'Call/Transaction Does Not Exist');
-    if (!(await this.#owns(call))) return; // another instance continues it: say nothing
+    if ((await this.#owns(call, req)) !== 'owner') return; // lost: say nothing; unconfirmed: #owns answered 500/503
     if (call.frozen) return this.#deps.backend.reject(req.requestId, 491, 'Request Pending'); // RFC 3261 14.2: retry after the hand-over
+    if (req.method === 'INFO') onVideoInfo(call.leg, req); // RFC 5168 picture_fast_update (src/app/video-info.ts)
     if (req.method !== 'INVITE' && req.method !== 'UPDATE') return this.#deps.backend.answer(req.requestId);
     if (req.body.trim() === '') {
       // RFC 4028 session refresh without an offer: an UPDATE is answered without a body; an
@@ -243,20 +245,44 @@ export class CallService implements Service {
       // unchanged, so media goes on as it is
       return req.method === 'UPDATE' ? this.#deps.backend.answer(req.requestId) : this.#deps.backend.answer(req.requestId, { sdp: call.answerSdp });
     }
+    if (call.keying === 'webrtc') return this.#guests.reoffer(call, req); // src/app/guest-resume.ts
     if (call.sdes === null) {
       // DTLS/WebRTC re-offers (ICE restart, new fingerprint) need a new handshake: not yet
       return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on a DTLS-SRTP call is not supported yet"');
     }
-    const r = answerHoldReinvite(
-      { previousAnswer: call.answerSdp, version: call.version + 1, tag: call.sdes.tag, remoteKeySalt: call.sdes.remoteKeySalt, remoteAddress: call.plan.remote.address, remotePort: call.plan.remote.rtpPort },
+    const plan = call.plan;
+    if (!('suite' in plan)) return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on this call is not supported"');
+    // a re-offer that changes keys runs the initial negotiation again (reinvite.ts), for the
+    // peer the policy saw at set-up (else this request's source)
+    const subject = req.source.tlsPeer?.subject;
+    const peer = call.peer ?? { ip: req.source.remote.address, ...(subject ? { certSubject: Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ') } : {}) };
+    const r = answerReinvite(
+      {
+        previousAnswer: call.answerSdp,
+        version: call.version + 1,
+        plan,
+        tag: call.sdes.tag,
+        remoteKeySalt: call.sdes.remoteKeySalt,
+        negotiate: reofferNegotiator(this.#deps.policy, peer, call.room.profile),
+      },
       req.body,
     );
-    if (!r.ok) return this.#deps.backend.reject(req.requestId, r.status, r.reason, r.warning);
+    if (!r.ok) {
+      this.#deps.logger.info({ callId: call.callId, status: r.status, warning: r.warning }, 're-INVITE refused');
+      return this.#deps.backend.reject(req.requestId, r.status, r.reason, r.warning);
+    }
+    if (r.change) {
+      // RFC 4568 7.1.4: the new receive context is in place before the peer has our answer
+      call.leg.rekey(r.change.rekey);
+      call.plan = r.change.plan;
+      call.sdes = r.change.sdes;
+      this.#deps.logger.info({ callId: call.callId, room: call.room.id, ...r.change.what, suite: r.change.plan.suite }, 'SDES call re-keyed by re-INVITE');
+    }
     call.answerSdp = r.answer;
     call.version += 1;
     call.leg.updateDirection(r.peerDirection);
     await this.#deps.backend.answer(req.requestId, { sdp: r.answer });
-    await this.#store(call, { remoteSdp: req.body });
+    await this.#store(call, { remoteSdp: req.body, ...(r.change ? { plan: r.change.plan } : {}) });
   }
 
   /** Cleanup after the dialog is gone (BYE either way, timeout, transport loss). */
@@ -270,6 +296,7 @@ export class CallService implements Service {
     const removed = await this.#deps.store.remove('call', call.callId, { expect: 'any', fence: { owner: this.#deps.instanceId, epoch: call.epoch } }).catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
     if (!removed.ok && removed.reason !== 'missing') this.#deps.logger.warn({ callId: call.callId, reason: removed.reason }, 'could not remove call record');
     this.#deps.lifecycle?.release(call.callId);
+    if (left <= 0) await this.#leaveHome(call.room.id);
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, left <= 0 ? 'call left room; room ended' : 'call left room');
   }
 
@@ -285,7 +312,8 @@ export class CallService implements Service {
       localSdp: call.answerSdp,
       remoteSdp: inv.sdp,
       // DTLS legs: keys come from the handshake; a new owner runs a new one (DESIGN.md takeover)
-      srtp: 'suite' in plan ? { suite: plan.suite, keyExchange: 'sdes', local: plan.localKey, remote: plan.remoteKey } : null,
+      // key and salt only (the record's shape): an MKI or lifetime is in the stored SDPs
+      srtp: 'suite' in plan ? { suite: plan.suite, keyExchange: 'sdes', local: { masterKey: plan.localKey.masterKey, masterSalt: plan.localKey.masterSalt }, remote: { masterKey: plan.remoteKey.masterKey, masterSalt: plan.remoteKey.masterSalt } } : null,
       dtls: null,
       media: {
         local: { address: this.#deps.mediaAddress, port, rtcpPort: plan.rtcpMux ? null : port + 1 },
@@ -303,10 +331,25 @@ export class CallService implements Service {
       return;
     }
     call.record = record;
+    await this.#claimHome(call);
+    // DTLS-SRTP SIP legs: once keyed, the association's SRTP keys, our certificate and role go
+    // into the record (sealed) so a new owner can continue the association (takeover-dtls.ts)
+    const fingerprints = 'remoteFingerprints' in plan ? plan.remoteFingerprints : [];
+    void call.leg
+      .dtlsSecrets?.()
+      .then(async (secrets) => {
+        const rec = call.record;
+        const first = rec?.legs[0];
+        if (secrets === null || rec === null || first === undefined || this.#calls.get(call.dialogId) !== call) return;
+        call.record = { ...rec, legs: [{ ...first, ...dtlsKeying(secrets, fingerprints) }, ...rec.legs.slice(1)] };
+        await this.#store(call);
+      })
+      .catch((err: unknown) => this.#deps.logger.warn({ err, callId: inv.callId }, 'DTLS keys not stored; a takeover will need a new handshake'));
   }
 
-  /** The stored record with the live dialog (CSeq both ways) and our current SDP. */
-  #snapshot(call: LiveCall, change: { readonly remoteSdp?: string } = {}): CallRecord | null {
+  /** The stored record with the live dialog (CSeq both ways), our current SDP and, after a
+   * re-keying re-INVITE, the call's new SDES keys and the peer's new address (`plan`). */
+  #snapshot(call: LiveCall, change: { readonly remoteSdp?: string; readonly plan?: ReinviteChange['plan'] } = {}): CallRecord | null {
     const rec = call.record;
     const leg = rec?.legs[0];
     if (!rec || !leg) return null;
@@ -316,12 +359,20 @@ export class CallService implements Service {
     } catch {
       // dialog already gone in the backend: keep the last export
     }
-    const fresh: CallLeg = { ...leg, dialog, localSdp: call.answerSdp, ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }) };
+    const p = change.plan;
+    const keyed: Partial<CallLeg> =
+      p === undefined
+        ? {}
+        : {
+            srtp: { suite: p.suite, keyExchange: 'sdes', local: { masterKey: p.localKey.masterKey, masterSalt: p.localKey.masterSalt }, remote: { masterKey: p.remoteKey.masterKey, masterSalt: p.remoteKey.masterSalt } },
+            media: { ...leg.media, remote: { address: p.remote.address, port: p.remote.rtpPort, rtcpPort: p.rtcpMux ? null : p.remote.rtcpPort } },
+          };
+    const fresh: CallLeg = { ...leg, dialog, localSdp: call.answerSdp, ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }), ...keyed };
     return { ...rec, legs: [fresh, ...rec.legs.slice(1)], owner: this.#deps.instanceId, epoch: call.epoch, updatedAt: this.#deps.wallclock() };
   }
 
   /** Re-stores a changed call (o= version, CSeq) so a new owner never sends stale values. */
-  async #store(call: LiveCall, change: { readonly remoteSdp?: string } = {}): Promise<void> {
+  async #store(call: LiveCall, change: { readonly remoteSdp?: string; readonly plan?: ReinviteChange['plan'] } = {}): Promise<void> {
     const next = this.#snapshot(call, change);
     if (next === null) return;
     const w = await this.#deps.store.put('call', next, 'any').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
@@ -330,23 +381,58 @@ export class CallService implements Service {
     else this.#deps.logger.warn({ callId: call.callId, reason: w.reason }, 'call state not updated in the store');
   }
 
-  /** Fencing before sending on a call's dialog; a lost call is released here silently. */
-  async #owns(call: LiveCall): Promise<boolean> {
+  /**
+   * Fencing before sending on a call's dialog: 'owner' may act; a lost call is released here
+   * silently ('released'). 'unconfirmed' (lease lapsed, state.on_lease_loss continue): media
+   * goes on but nothing is sent until the store decides; the peer's request `req` is refused
+   * with Retry-After so it tries again then: 500 for a re-INVITE (RFC 3261 14.2), else 503.
+   */
+  async #owns(call: LiveCall, req?: IncomingDialogRequest): Promise<'owner' | 'unconfirmed' | 'released'> {
     const lifecycle = this.#deps.lifecycle;
-    if (!lifecycle || call.record === null) return true;
+    if (!lifecycle || call.record === null) return 'owner';
     const v = await lifecycle.stillOwn(call.callId, call.epoch);
-    if (v.kind === 'owner') return true;
+    if (v.kind === 'owner') return 'owner';
+    if (v.kind === 'unconfirmed') {
+      if (req) {
+        const status = req.method === 'INVITE' ? 500 : 503;
+        await this.#deps.backend.reject(req.requestId, status, reasonPhrase(status), '399 gatehouse "call state unconfirmed; retry later"', this.#deps.admission.retryAfterSeconds);
+      }
+      return 'unconfirmed';
+    }
     await this.#dropLocal(call, v.kind === 'gone' ? 'gone' : v.reason);
-    return false;
+    return 'released';
   }
 
   /** The call continues elsewhere (or nowhere): media released, NOTHING sent on its dialog. */
   async #dropLocal(call: LiveCall, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
-    if (this.#calls.remove(call) === null) return;
+    const left = this.#calls.remove(call);
+    if (left === null) return;
+    if (left <= 0) await this.#leaveHome(call.room.id);
+    this.#deps.backend.dropDialog(call.dialogId); // no session refresh or BYE from here any more
     callsEndedTotal.inc({ cause });
     this.#deps.lifecycle?.release(call.callId);
     await this.#deps.media.leave(call.room.id, call.leg);
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, 'call released here without signalling');
+  }
+
+  /** The room's media no longer runs here: its home is free for whoever runs it next. */
+  async #leaveHome(roomId: string): Promise<void> {
+    await this.#deps.homes?.leaveHome(roomId, this.#deps.instanceId).catch((err: unknown) => this.#deps.logger.warn({ err, room: roomId }, 'could not clear the room home'));
+  }
+
+  /**
+   * A call joined a room here: make this instance the room's home, or say loudly that the room
+   * already lives on another live instance (participants on two instances do not hear each
+   * other: route a room's callers to one instance).
+   */
+  async #claimHome(call: LiveCall): Promise<void> {
+    const homes = this.#deps.homes;
+    if (!homes) return;
+    const home = await homes.claimHome(call.room.id, this.#deps.instanceId).catch(() => null);
+    if (home !== null && home !== this.#deps.instanceId) {
+      roomSplits.inc();
+      this.#deps.logger.warn({ room: call.room.id, callId: call.callId, home }, 'room already runs on another instance: this call does not hear the participants there');
+    }
   }
 
   #byCallId(callId: string): LiveCall | undefined {
@@ -357,8 +443,10 @@ export class CallService implements Service {
    * Continues a call this instance just claimed (InstanceLifecycle `adopt`); see
    * call-adoption.ts. Throws when it cannot (the call is ended there).
    */
-  adopt(record: CallRecord, ownership: CallOwnership): Promise<void> {
-    return adoptCall(
+  async adopt(record: CallRecord, ownership: CallOwnership): Promise<void> {
+    // a guest's browser alone can reach us (its WebSocket died with the old owner): wait for it
+    if (record.legs[0]?.kind === 'webrtc') return this.#guests.hold(record, ownership);
+    await adoptCall(
       {
         deps: this.#deps,
         calls: this.#calls,
@@ -368,6 +456,8 @@ export class CallService implements Service {
       record,
       ownership,
     );
+    // the room runs here now (a drain hand-over: the draining home clears itself as it leaves)
+    if (record.roomId !== null) await this.#deps.homes?.claimHome(record.roomId, this.#deps.instanceId).catch(() => undefined);
   }
 
   async #reject(inv: IncomingInvite, status: number, reason: string, code: string, warning?: string, profile?: string): Promise<void> {

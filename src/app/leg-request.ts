@@ -9,14 +9,22 @@ import type { LegRequest } from '../ports/media-plane.ts';
 import type { IncomingInvite } from '../ports/signalling-backend.ts';
 import { dtlsLegPlan } from './dtls-leg-plan.ts';
 import { sdesLegPlan } from './sdes-leg-plan.ts';
+import type { LegKind, VideoLegPlan } from './video-plan.ts';
 
-export function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision: MediaDecision, offerSdp: string): LegRequest {
-  if (audio.keying?.kind === 'sdes') return { kind: 'sdes', plan: sdesLegPlan(offer, audio, decision) };
-  const plan = dtlsLegPlan(offer, audio, decision);
-  return plan.ice ? { kind: 'webrtc', plan, offerSdp } : { kind: 'dtls-udp', plan };
+/** The kind of leg an accepted audio m-line needs (SDES; DTLS with ICE: guest; without: DTLS over UDP). */
+export function legKindOf(audio: MediaAnswerPlan): LegKind {
+  if (audio.keying?.kind === 'sdes') return 'sdes';
+  return audio.ice ? 'webrtc' : 'dtls-udp';
 }
 
-export function peerOf(inv: IncomingInvite): PeerContext {
+export function legRequest(offer: SessionDescription, audio: MediaAnswerPlan, decision: MediaDecision, offerSdp: string, video: VideoLegPlan | null = null): LegRequest {
+  const v = video === null ? {} : { video };
+  if (audio.keying?.kind === 'sdes') return { kind: 'sdes', plan: sdesLegPlan(offer, audio, decision), ...v };
+  const plan = dtlsLegPlan(offer, audio, decision);
+  return plan.ice ? { kind: 'webrtc', plan, offerSdp, ...v } : { kind: 'dtls-udp', plan };
+}
+
+export function peerOf(inv: Pick<IncomingInvite, 'from' | 'to' | 'source'>): PeerContext {
   const host = (uri: string): string | undefined => /sips?:(?:[^@>;]*@)?([^>;:]+)/i.exec(uri)?.[1];
   const from = host(inv.from);
   const to = host(inv.to);

@@ -2,6 +2,7 @@
  * The calls this instance currently carries, by dialog, with the participant count per room
  * (admission, "last one out ends the room") and the active-calls gauge kept in step.
  */
+import type { PeerContext } from '../../crypto-policy/index.ts';
 import type { CallRecord } from '../core/call/call-record.ts';
 import { callsActive } from '../metrics/calls.ts';
 import type { LegRequest, MediaLegHandle } from '../ports/media-plane.ts';
@@ -14,10 +15,11 @@ export interface LiveCall {
   readonly callId: string;
   readonly room: ResolvedRoom;
   readonly leg: MediaLegHandle;
-  readonly plan: SdesLegPlan | DtlsLegPlan;
+  /** Replaced when a re-INVITE re-keys or moves an SDES leg (src/app/reinvite.ts). */
+  plan: SdesLegPlan | DtlsLegPlan;
   readonly keying: LegRequest['kind'];
-  /** SDES legs: the accepted offer line, to recognise an unchanged key in a re-INVITE. */
-  readonly sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array } | null;
+  /** SDES legs: the peer's a=crypto line in force, to recognise an unchanged key in a re-INVITE. */
+  sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array } | null;
   answerSdp: string;
   version: number;
   /** Fencing token this instance holds for the call (DESIGN.md "State and takeover"). */
@@ -26,6 +28,8 @@ export interface LiveCall {
   record: CallRecord | null;
   /** Being handed to another instance (drain): start nothing on the dialog. */
   frozen: boolean;
+  /** Who the crypto policy saw when the call was set up (re-offers are judged the same way). */
+  readonly peer?: PeerContext;
 }
 
 export class LiveCalls {

@@ -184,6 +184,18 @@ export const configSchema = z.strictObject({
        * fail to decrypt every packet after a takeover.
        */
       takeover_sdes_key: z.enum(['new', 'same']).default('new'),
+      /**
+       * Takeover (redis): what an instance does with its calls in progress when it could not
+       * reach the store for a whole instance_ttl_ms (its lease lapsed: a Redis outage, or a
+       * partition in which another instance may already have taken them over; it cannot tell).
+       * `continue` (default): media goes on, nothing is sent on the calls' dialogs until the
+       * store can be read again, then each call is kept (re-stored if Redis lost it) or, if
+       * another instance claimed it, released without a word. While the store cannot be read,
+       * a call taken over elsewhere still gets this instance's media too. `release`: media is
+       * released at once and nothing is sent (strict fencing; a Redis outage longer than the
+       * TTL then stops the media of every call until a re-INVITE resumes it).
+       */
+      on_lease_loss: z.enum(['continue', 'release']).default('continue'),
     })
     .prefault({})
     .superRefine((s, ctx) => {
@@ -232,6 +244,10 @@ export const configSchema = z.strictObject({
       ...secretRef('key'),
       /** WSS URL browsers use; default wss://<sip.public_address or wss host>:<wss port>. */
       wss_url: z.string().url().optional(),
+      /** Other instances' WSS URLs (wss://...), tried in order by a guest whose connection
+       * dropped mid-call, so it can resume on a survivor (takeover). Empty behind a load
+       * balancer: wss_url then reaches a live instance by itself. */
+      fallback_wss_urls: z.array(z.string().url().startsWith('wss://', 'must be a wss:// URL')).default([]),
       /** Host part of sip:ROOM@host the page dials; default the WSS URL's host. */
       sip_domain: z.string().min(1).optional(),
     })

@@ -4,14 +4,19 @@
  * ICE-lite peers on their own range, and one MediaRoom per active room, created on the first
  * join and closed when the last leg leaves.
  */
-import type { LegRequest, MediaLegHandle, MediaPlane, OpenedLeg, ReservedSdesMedia } from '../../ports/media-plane.ts';
+import type { DtlsLegSecrets, DtlsResumePlan, LegRequest, MediaLegHandle, MediaPlane, OpenedLeg, ReservedDtlsMedia, ReservedSdesMedia, StoredDtlsIdentity } from '../../ports/media-plane.ts';
+import type { DtlsLegPlan } from '../../app/dtls-leg-plan.ts';
 import type { SdesLegPlan } from '../../app/sdes-leg-plan.ts';
 import type { Fingerprint } from '../../../sdp/index.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { createDtlsUdpLeg, createWebRtcGuestLeg, DEFAULT_GUEST_AUDIO, gatewayDtlsIdentity } from '../webrtc/index.ts';
+import { createDtlsUdpLeg, createWebRtcGuestLeg, DEFAULT_GUEST_AUDIO, DtlsUdpLeg, gatewayDtlsIdentity } from '../webrtc/index.ts';
+import { identityFromStored, storedOf } from '../webrtc/stored-dtls-identity.ts';
 import type { GuestAudioCodec } from '../webrtc/index.ts';
+import { GatehouseError } from '../../core/errors.ts';
 import { SdesMediaLeg } from './media-leg.ts';
 import { MediaRoom } from './media-room.ts';
+import { SdesVideo } from './sdes-video.ts';
+import type { VideoLegPlan } from '../../app/video-plan.ts';
 import type { MediaEvent, RoomLeg } from './media-types.ts';
 import type { MediaPortAllocator, PortRange } from './port-allocator.ts';
 
@@ -27,14 +32,19 @@ export interface MediaPlaneOptions {
 }
 
 /**
- * Guests in rooms: G.711 first. The answer lists codecs in this order and the browser sends
- * the first one (RFC 3264 6.1), and this build has no Opus decoder: an Opus guest could not
- * be relayed to a G.711 SIP leg nor mixed (relay-path.ts, mix-path.ts: 488 on join). Opus stays
- * last for a browser that offers nothing else (then it only pairs with another Opus guest).
+ * Guests in rooms: Opus first (RFC 7587), then PCMU and PCMA as fallbacks, then
+ * telephone-event at 48 and 8 kHz. The answer lists codecs in this order and the browser sends
+ * the first one (RFC 3264 6.1), so a browser guest is on Opus: the room decodes and encodes it
+ * (opus-codec.ts) to mix it or to transcode it for a G.711/G.722 SIP leg, and forwards it
+ * untouched between two Opus guests. werift's answer echoes the browser's own fmtp
+ * (minptime=10;useinbandfec=1) and carries no a=ptime; browsers packetise Opus in 20 ms by
+ * default, and the gateway sends 20 ms Opus packets from the mix. In-band FEC the browser adds
+ * is ignored (the decoder cannot use it: opus-codec.ts) and costs only bitrate.
  */
 export const ROOM_GUEST_AUDIO: readonly GuestAudioCodec[] = [
+  ...DEFAULT_GUEST_AUDIO.filter((c) => c.name === 'opus'),
   ...DEFAULT_GUEST_AUDIO.filter((c) => c.name === 'PCMU' || c.name === 'PCMA'),
-  ...DEFAULT_GUEST_AUDIO.filter((c) => c.name !== 'PCMU' && c.name !== 'PCMA'),
+  ...DEFAULT_GUEST_AUDIO.filter((c) => c.name !== 'opus' && c.name !== 'PCMU' && c.name !== 'PCMA'),
 ];
 
 interface Handle extends MediaLegHandle {
@@ -64,27 +74,62 @@ export class RoomMediaPlane implements MediaPlane {
         portRange: this.#o.guestPorts,
         dtlsProfiles: request.plan.profiles,
         audioCodecs: ROOM_GUEST_AUDIO,
+        ...(request.video === undefined ? {} : { video: request.video }),
         mediaTimeoutMs: this.#o.mediaTimeoutMs,
         logger: this.#o.logger,
       });
       const keyed = guest.negotiated();
       keyed.catch(() => undefined); // observed by the call layer; never an unhandled rejection
-      return { localPort: null, answerSdp: guest.answerSdp, leg: handle(guest.leg), keyed };
+      return { localPort: null, answerSdp: guest.answerSdp, leg: this.#handle(guest.leg), keyed, videoDeclined: guest.videoDeclined };
     }
     const ports = await this.#o.allocator.allocate({ rtcpMux: plan.rtcpMux });
     try {
       if (request.kind === 'sdes') {
         const leg = new SdesMediaLeg({ ...common, ports, suite: request.plan.suite, localKey: request.plan.localKey, remoteKey: request.plan.remoteKey });
-        return { localPort: ports.rtpPort, answerSdp: null, leg: handle(leg), keyed: null };
+        if (request.video === undefined) return { localPort: ports.rtpPort, answerSdp: null, leg: this.#handle(leg), keyed: null };
+        try {
+          leg.video = await this.#sdesVideo(leg, request.video);
+        } catch (err) {
+          await leg.close(); // releases the audio ports too
+          throw err;
+        }
+        return { localPort: ports.rtpPort, videoPort: (leg.video as SdesVideo).localRtpPort, answerSdp: null, leg: this.#handle(leg), keyed: null };
       }
       const leg = await createDtlsUdpLeg({ ...common, ports, role: request.plan.role, profiles: request.plan.profiles, remoteFingerprints: request.plan.remoteFingerprints });
       const keyed = leg.negotiated();
       keyed.catch(() => undefined);
-      return { localPort: ports.rtpPort, answerSdp: null, leg: handle(leg), keyed };
+      return { localPort: ports.rtpPort, answerSdp: null, leg: this.#handle(leg), keyed };
     } catch (err) {
       await ports.release();
       throw err;
     }
+  }
+
+  /** The second SRTP stream of an SDES leg with video: own ports, own keys (sdes-video.ts). */
+  async #sdesVideo(owner: SdesMediaLeg, v: VideoLegPlan): Promise<SdesVideo> {
+    const plan = v.sdes;
+    if (plan === null) throw new GatehouseError('internal', 'MEDIA_VIDEO_NO_SDES', 'SDES leg video without its SDES plan');
+    const ports = await this.#o.allocator.allocate({ rtcpMux: plan.rtcpMux });
+    try {
+      const formats = v.formats.map((f) => ({ pt: f.pt, name: f.name, clockRate: f.clockRate }));
+      const leg = new SdesMediaLeg({
+        id: `${owner.id}:video`, ports, formats, remote: plan.remote, direction: plan.peerDirection, logger: this.#o.logger,
+        suite: plan.suite, localKey: plan.localKey, remoteKey: plan.remoteKey, stream: 'video',
+      });
+      return new SdesVideo(owner, leg, v.formats, v.feedback);
+    } catch (err) {
+      await ports.release();
+      throw err;
+    }
+  }
+
+  /** A handle for the call layer; SIP INFO picture_fast_update reaches the leg's room through it. */
+  #handle(leg: RoomLeg): Handle {
+    return handle(leg, () => {
+      if (!leg.video) return false;
+      for (const room of this.#rooms.values()) if (room.videoKeyFrameRequest(leg)) return true;
+      return false;
+    });
   }
 
   /**
@@ -112,6 +157,40 @@ export class RoomMediaPlane implements MediaPlane {
     };
   }
 
+  /** Takeover of a DTLS-SRTP SIP leg (src/app/takeover-dtls.ts): bind first, start after the answer. */
+  async reserveDtls(rtcpMux: boolean, stored?: StoredDtlsIdentity): Promise<ReservedDtlsMedia> {
+    const identity = stored === undefined ? await gatewayDtlsIdentity() : identityFromStored(stored);
+    const ports = await this.#o.allocator.allocate({ rtcpMux });
+    let started = false;
+    const once = (): void => {
+      if (started) throw new Error('reserved media ports already started');
+      started = true;
+    };
+    const common = (id: string, plan: DtlsLegPlan | DtlsResumePlan) => ({
+      id, ports, identity, formats: plan.formats, remote: plan.remote, direction: plan.peerDirection, mediaTimeoutMs: this.#o.mediaTimeoutMs, logger: this.#o.logger,
+    });
+    return {
+      rtpPort: ports.rtpPort,
+      rtcpPort: ports.rtcp === null ? null : ports.rtcpPort,
+      fingerprint: identity.fingerprint,
+      handshake: (id, plan) => {
+        once();
+        const leg = new DtlsUdpLeg({ ...common(id, plan), role: plan.role, profiles: plan.profiles, remoteFingerprints: plan.remoteFingerprints });
+        const keyed = leg.negotiated();
+        keyed.catch(() => undefined);
+        return { leg: handle(leg), keyed };
+      },
+      resume: (id, plan) => {
+        once();
+        const resume = { suite: plan.suite, local: plan.localKey, remote: plan.remoteKey };
+        return handle(new DtlsUdpLeg({ ...common(id, plan), role: plan.role, profiles: plan.profiles, remoteFingerprints: plan.remoteFingerprints, resume }));
+      },
+      release: async () => {
+        if (!started) await ports.release();
+      },
+    };
+  }
+
   join(roomId: string, h: MediaLegHandle): void {
     let room = this.#rooms.get(roomId);
     if (room === undefined) {
@@ -135,6 +214,30 @@ export class RoomMediaPlane implements MediaPlane {
   }
 }
 
-function handle(leg: RoomLeg): Handle {
-  return { id: leg.id, leg, updateDirection: (d) => leg.updateDirection(d, performance.now()) };
+function handle(leg: RoomLeg, videoKeyFrameRequest?: () => boolean): Handle {
+  const dtlsSecrets = leg instanceof DtlsUdpLeg ? { dtlsSecrets: () => secretsOf(leg) } : {};
+  return {
+    ...dtlsSecrets,
+    ...(videoKeyFrameRequest === undefined ? {} : { videoKeyFrameRequest }),
+    id: leg.id,
+    leg,
+    updateDirection: (d) => {
+      const now = performance.now();
+      leg.updateDirection(d, now);
+      leg.video?.updateDirection?.(d, now); // hold/resume holds the video stream too
+    },
+    rekey: (u) => {
+      // re-keying re-INVITEs exist for SDES only (DTLS legs re-key by a new handshake)
+      if (!(leg instanceof SdesMediaLeg)) throw new GatehouseError('internal', 'MEDIA_REKEY_NOT_SDES', `leg ${leg.id} is not keyed by SDES`);
+      leg.rekey(u);
+    },
+  };
+}
+
+/** The association's keys and our certificate once the leg is keyed (null if it never is). */
+async function secretsOf(leg: DtlsUdpLeg): Promise<DtlsLegSecrets | null> {
+  const n = await leg.negotiated().catch(() => null);
+  const k = leg.srtpKeys();
+  if (n === null || k === null) return null;
+  return { suite: k.suite, role: n.role, local: k.local, remote: k.remote, identity: storedOf(leg.identity), localFingerprint: leg.localFingerprint };
 }
