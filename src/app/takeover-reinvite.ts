@@ -122,7 +122,8 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
   const accepted = previous.media.filter((m) => m.mLine.port !== 0);
   const section = accepted.find((m) => m.mLine.media === 'audio');
   if (section === undefined) throw new TakeoverError('TAKEOVER_NO_STREAM', 'stored answer has no accepted audio m-line');
-  if (accepted.length > 1) throw new TakeoverError('TAKEOVER_MULTI_STREAM', 'a leg carries one media stream; the stored answer accepted several');
+  // other accepted streams (video) are not carried over yet: the new offer keeps their m-lines
+  // (RFC 3264 8: never fewer m-lines than before) with port 0, which stops them (RFC 3264 8.2)
   const ours = cryptoLines(section).filter((l) => l.ok);
   const old = ours[0];
   if (old === undefined || !old.ok || ours.length !== 1) throw new TakeoverError('TAKEOVER_NO_LOCAL_CRYPTO', 'stored answer must hold exactly one a=crypto line on the leg m-line (RFC 4568 7.1.2)');
@@ -157,7 +158,7 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
   }
   for (const m of previous.media) {
     if (m !== section) {
-      out.push(...m.lines);
+      out.push(...(m.mLine.port === 0 ? m.lines : disabledSection(m)));
       continue;
     }
     out.push(...rewriteSection(m, media, addrType, rtcpPort, muxed, serializeCrypto(crypto)));
@@ -321,4 +322,14 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return d === 0;
+}
+
+/** An m-line turned off in a new offer (RFC 3264 8.2): port 0, same proto and formats, and only
+ * the a=mid that bundling peers need to match it; no keys, no addresses. */
+function disabledSection(m: MediaSection): SdpLine[] {
+  const [first, ...rest] = m.lines;
+  if (first === undefined) return [];
+  const parts = first.value.split(' ');
+  const mline = line('m', [parts[0] ?? m.mLine.media, '0', ...parts.slice(2)].join(' '));
+  return [mline, ...rest.filter((l) => l.type === 'a' && /^mid:/.test(l.value))];
 }
