@@ -17,13 +17,13 @@
 import type { MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
 import { dtlsNegotiated, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
 import { peerOf } from './leg-request.ts';
-import type { CallLeg, CallOwnership, CallRecord } from '../core/call/call-record.ts';
-import { snapshotOfExport, type DialogSnapshot } from '../core/call/dialog-snapshot.ts';
+import type { CallOwnership, CallRecord } from '../core/call/call-record.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Service } from '../ports/service.ts';
-import type { IncomingDialogRequest, IncomingInvite, SignallingBackend } from '../ports/signalling-backend.ts';
+import type { ExportedDialog, IncomingDialogRequest, IncomingInvite, SignallingBackend } from '../ports/signalling-backend.ts';
 import type { InstanceRegistry, RoomHomes, StateStore } from '../ports/state-store.ts';
-import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal, roomSplits } from '../metrics/calls.ts';
+import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
+import { claimRoomHome, leaveRoomHome } from './room-home.ts';
 import { LiveCalls, type LiveCall } from './live-calls.ts';
 import { srtpNegotiationsTotal } from '../metrics/policy.ts';
 import { reasonPhrase } from '../core/sip/reason-phrases.ts';
@@ -31,7 +31,8 @@ import { openRoomLeg } from './room-leg-offer.ts';
 import { resolveRoom, roomById, type RoomDirectoryConfig } from './room-directory.ts';
 import { adoptCall } from './call-adoption.ts';
 import { dtlsKeying } from './takeover-dtls-record.ts';
-import { answerReinvite, reofferNegotiator, type ReinviteChange } from './reinvite.ts';
+import { answerSdesReinvite } from './reinvite-sdes.ts';
+import { firstCallRecord, snapshotRecord, type RecordChange, type RecordContext } from './call-records.ts';
 import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
 import type { TakeoverSdesKey } from './takeover-reinvite.ts';
 import { drainUntilEmpty } from './drain-migration.ts';
@@ -125,7 +126,7 @@ export class CallService implements Service {
           const call = this.#byCallId(record.callId);
           if (!call?.record) return null;
           call.frozen = true;
-          return this.#snapshot(call);
+          return snapshotRecord(this.#recordContext(), call, this.#dialogExport(call.dialogId));
         },
         resume: (callId) => {
           const call = this.#byCallId(callId);
@@ -246,43 +247,8 @@ export class CallService implements Service {
       return req.method === 'UPDATE' ? this.#deps.backend.answer(req.requestId) : this.#deps.backend.answer(req.requestId, { sdp: call.answerSdp });
     }
     if (call.keying === 'webrtc') return this.#guests.reoffer(call, req); // src/app/guest-resume.ts
-    if (call.sdes === null) {
-      // DTLS/WebRTC re-offers (ICE restart, new fingerprint) need a new handshake: not yet
-      return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on a DTLS-SRTP call is not supported yet"');
-    }
-    const plan = call.plan;
-    if (!('suite' in plan)) return this.#deps.backend.reject(req.requestId, 488, 'Not Acceptable Here', '399 gatehouse "re-INVITE on this call is not supported"');
-    // a re-offer that changes keys runs the initial negotiation again (reinvite.ts), for the
-    // peer the policy saw at set-up (else this request's source)
-    const subject = req.source.tlsPeer?.subject;
-    const peer = call.peer ?? { ip: req.source.remote.address, ...(subject ? { certSubject: Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ') } : {}) };
-    const r = answerReinvite(
-      {
-        previousAnswer: call.answerSdp,
-        version: call.version + 1,
-        plan,
-        tag: call.sdes.tag,
-        remoteKeySalt: call.sdes.remoteKeySalt,
-        negotiate: reofferNegotiator(this.#deps.policy, peer, call.room.profile),
-      },
-      req.body,
-    );
-    if (!r.ok) {
-      this.#deps.logger.info({ callId: call.callId, status: r.status, warning: r.warning }, 're-INVITE refused');
-      return this.#deps.backend.reject(req.requestId, r.status, r.reason, r.warning);
-    }
-    if (r.change) {
-      // RFC 4568 7.1.4: the new receive context is in place before the peer has our answer
-      call.leg.rekey(r.change.rekey);
-      call.plan = r.change.plan;
-      call.sdes = r.change.sdes;
-      this.#deps.logger.info({ callId: call.callId, room: call.room.id, ...r.change.what, suite: r.change.plan.suite }, 'SDES call re-keyed by re-INVITE');
-    }
-    call.answerSdp = r.answer;
-    call.version += 1;
-    call.leg.updateDirection(r.peerDirection);
-    await this.#deps.backend.answer(req.requestId, { sdp: r.answer });
-    await this.#store(call, { remoteSdp: req.body, ...(r.change ? { plan: r.change.plan } : {}) });
+    const change = await answerSdesReinvite({ deps: this.#deps }, call, req); // src/app/reinvite-sdes.ts
+    if (change !== null) await this.#store(call, change);
   }
 
   /** Cleanup after the dialog is gone (BYE either way, timeout, transport loss). */
@@ -296,32 +262,13 @@ export class CallService implements Service {
     const removed = await this.#deps.store.remove('call', call.callId, { expect: 'any', fence: { owner: this.#deps.instanceId, epoch: call.epoch } }).catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
     if (!removed.ok && removed.reason !== 'missing') this.#deps.logger.warn({ callId: call.callId, reason: removed.reason }, 'could not remove call record');
     this.#deps.lifecycle?.release(call.callId);
-    if (left <= 0) await this.#leaveHome(call.room.id);
+    if (left <= 0) await leaveRoomHome(this.#deps, call.room.id);
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, left <= 0 ? 'call left room; room ended' : 'call left room');
   }
 
   async #persist(call: LiveCall, inv: IncomingInvite, localPort: number | null): Promise<void> {
-    const now = this.#deps.wallclock();
+    const record = firstCallRecord(this.#recordContext(), call, this.#deps.backend.exportDialog(inv.dialogId), inv.sdp, localPort);
     const plan = call.plan;
-    const port = localPort ?? 0;
-    const leg: CallLeg = {
-      legId: call.leg.id,
-      kind: call.keying === 'webrtc' ? 'webrtc' : 'sip',
-      // the embedded backend's export is JSON-safe plain data (signalling-backend.ts)
-      dialog: snapshotOfExport(this.#deps.backend.exportDialog(inv.dialogId)),
-      localSdp: call.answerSdp,
-      remoteSdp: inv.sdp,
-      // DTLS legs: keys come from the handshake; a new owner runs a new one (DESIGN.md takeover)
-      // key and salt only (the record's shape): an MKI or lifetime is in the stored SDPs
-      srtp: 'suite' in plan ? { suite: plan.suite, keyExchange: 'sdes', local: { masterKey: plan.localKey.masterKey, masterSalt: plan.localKey.masterSalt }, remote: { masterKey: plan.remoteKey.masterKey, masterSalt: plan.remoteKey.masterSalt } } : null,
-      dtls: null,
-      media: {
-        local: { address: this.#deps.mediaAddress, port, rtcpPort: plan.rtcpMux ? null : port + 1 },
-        remote: { address: plan.remote.address, port: plan.remote.rtpPort, rtcpPort: plan.rtcpMux ? null : plan.remote.rtcpPort },
-        rtcpMux: plan.rtcpMux,
-      },
-    };
-    const record: CallRecord = { callId: inv.callId, roomId: call.room.id, state: 'active', legs: [leg], createdAt: now, updatedAt: now, owner: this.#deps.instanceId, epoch: 1 };
     // tracked BEFORE the first write: an untracked record we own is taken for a hand-over
     this.#deps.lifecycle?.track(inv.callId, { owner: this.#deps.instanceId, epoch: 1 });
     const w = await this.#deps.store.put('call', record, 'absent').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
@@ -331,7 +278,7 @@ export class CallService implements Service {
       return;
     }
     call.record = record;
-    await this.#claimHome(call);
+    await claimRoomHome(this.#deps, call.room.id, call.callId);
     // DTLS-SRTP SIP legs: once keyed, the association's SRTP keys, our certificate and role go
     // into the record (sealed) so a new owner can continue the association (takeover-dtls.ts)
     const fingerprints = 'remoteFingerprints' in plan ? plan.remoteFingerprints : [];
@@ -347,33 +294,22 @@ export class CallService implements Service {
       .catch((err: unknown) => this.#deps.logger.warn({ err, callId: inv.callId }, 'DTLS keys not stored; a takeover will need a new handshake'));
   }
 
-  /** The stored record with the live dialog (CSeq both ways), our current SDP and, after a
-   * re-keying re-INVITE, the call's new SDES keys and the peer's new address (`plan`). */
-  #snapshot(call: LiveCall, change: { readonly remoteSdp?: string; readonly plan?: ReinviteChange['plan'] } = {}): CallRecord | null {
-    const rec = call.record;
-    const leg = rec?.legs[0];
-    if (!rec || !leg) return null;
-    let dialog: DialogSnapshot | null = leg.dialog;
+  /** The backend's current export of a dialog; null when it is gone (the last stored one stays). */
+  #dialogExport(dialogId: string): ExportedDialog | null {
     try {
-      dialog = snapshotOfExport(this.#deps.backend.exportDialog(call.dialogId));
+      return this.#deps.backend.exportDialog(dialogId);
     } catch {
-      // dialog already gone in the backend: keep the last export
+      return null;
     }
-    const p = change.plan;
-    const keyed: Partial<CallLeg> =
-      p === undefined
-        ? {}
-        : {
-            srtp: { suite: p.suite, keyExchange: 'sdes', local: { masterKey: p.localKey.masterKey, masterSalt: p.localKey.masterSalt }, remote: { masterKey: p.remoteKey.masterKey, masterSalt: p.remoteKey.masterSalt } },
-            media: { ...leg.media, remote: { address: p.remote.address, port: p.remote.rtpPort, rtcpPort: p.rtcpMux ? null : p.remote.rtcpPort } },
-          };
-    const fresh: CallLeg = { ...leg, dialog, localSdp: call.answerSdp, ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }), ...keyed };
-    return { ...rec, legs: [fresh, ...rec.legs.slice(1)], owner: this.#deps.instanceId, epoch: call.epoch, updatedAt: this.#deps.wallclock() };
+  }
+
+  #recordContext(): RecordContext {
+    return { instanceId: this.#deps.instanceId, mediaAddress: this.#deps.mediaAddress, now: this.#deps.wallclock() };
   }
 
   /** Re-stores a changed call (o= version, CSeq) so a new owner never sends stale values. */
-  async #store(call: LiveCall, change: { readonly remoteSdp?: string; readonly plan?: ReinviteChange['plan'] } = {}): Promise<void> {
-    const next = this.#snapshot(call, change);
+  async #store(call: LiveCall, change: RecordChange = {}): Promise<void> {
+    const next = snapshotRecord(this.#recordContext(), call, this.#dialogExport(call.dialogId), change);
     if (next === null) return;
     const w = await this.#deps.store.put('call', next, 'any').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
     if (w.ok) call.record = next;
@@ -407,32 +343,12 @@ export class CallService implements Service {
   async #dropLocal(call: LiveCall, cause: string, detail: Record<string, unknown> = {}): Promise<void> {
     const left = this.#calls.remove(call);
     if (left === null) return;
-    if (left <= 0) await this.#leaveHome(call.room.id);
+    if (left <= 0) await leaveRoomHome(this.#deps, call.room.id);
     this.#deps.backend.dropDialog(call.dialogId); // no session refresh or BYE from here any more
     callsEndedTotal.inc({ cause });
     this.#deps.lifecycle?.release(call.callId);
     await this.#deps.media.leave(call.room.id, call.leg);
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, 'call released here without signalling');
-  }
-
-  /** The room's media no longer runs here: its home is free for whoever runs it next. */
-  async #leaveHome(roomId: string): Promise<void> {
-    await this.#deps.homes?.leaveHome(roomId, this.#deps.instanceId).catch((err: unknown) => this.#deps.logger.warn({ err, room: roomId }, 'could not clear the room home'));
-  }
-
-  /**
-   * A call joined a room here: make this instance the room's home, or say loudly that the room
-   * already lives on another live instance (participants on two instances do not hear each
-   * other: route a room's callers to one instance).
-   */
-  async #claimHome(call: LiveCall): Promise<void> {
-    const homes = this.#deps.homes;
-    if (!homes) return;
-    const home = await homes.claimHome(call.room.id, this.#deps.instanceId).catch(() => null);
-    if (home !== null && home !== this.#deps.instanceId) {
-      roomSplits.inc();
-      this.#deps.logger.warn({ room: call.room.id, callId: call.callId, home }, 'room already runs on another instance: this call does not hear the participants there');
-    }
   }
 
   #byCallId(callId: string): LiveCall | undefined {

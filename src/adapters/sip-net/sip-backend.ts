@@ -8,13 +8,11 @@
  * imported dialog) they go to the first Route, else the remote target (RFC 3261 12.2.1.1).
  */
 import { EventEmitter } from 'node:events';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { DialogState, SipHeader, SipRequest, SipResponse } from '../../core/sip/index.ts';
 import {
   acceptInDialogRequest, answerOptions, applyResponse, buildInDialogRequest, checkIncomingReinvite, createResponse, dialogFromUas,
   dialogKey, exportDialog, getCallId, getContentType, getFrom, importDialog, incomingRequestDialogKey, incomingResponseDialogKey,
-  isSipUri, negotiateSessionTimerUas, newBranch, parseNameAddr, parseUri, randomToken, uriHost, withLocalContact,
+  isSipUri, negotiateSessionTimerUas, newBranch, randomToken, withLocalContact,
 } from '../../core/sip/index.ts';
 import { formatUri } from '../../core/sip/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
@@ -25,7 +23,7 @@ import type {
 } from '../../ports/signalling-backend.ts';
 import { allowsUpdate, formatNameAddrSafe, parseTag, toSource, warningValue } from './backend-values.ts';
 import { SessionTimer, Uas2xxDriver } from './dialog-timers.ts';
-import { uriTarget } from './routing.ts';
+import { localContactUri, routeFor, viaFor } from './dialog-routing.ts';
 import type { ServerRequest, SipEngine, TransactionUser } from './sip-engine.ts';
 import type { OutboundRoute } from './transport-set.ts';
 import type { TransportName } from './types.ts';
@@ -77,7 +75,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
   async answer(requestId: string, options: AnswerOptions = {}): Promise<void> {
     const p = this.takePending(requestId);
     const req = p.ctx.request;
-    const headers: SipHeader[] = [{ name: 'Contact', value: `<${this.localContact(p.ctx.route.transport, p.ctx.source.local.address)}>` }];
+    const headers: SipHeader[] = [{ name: 'Contact', value: `<${localContactUri(this.engine.transports, p.ctx.route.transport, p.ctx.source.local.address)}>` }];
     const isSession = req.method === 'INVITE' || req.method === 'UPDATE';
     let timer: { interval: number; weRefresh: boolean } | undefined;
     if (isSession) {
@@ -94,7 +92,7 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     const res = createResponse(req, 200, undefined, headers, { toTag: p.ctx.toTag, ...(body ? { body } : {}) });
     let entry = this.dialogs.get(p.dialogId);
     if (p.initial) {
-      const state = dialogFromUas(req, res, { localContact: this.localContact(p.ctx.route.transport, p.ctx.source.local.address), transport: p.ctx.route.transport });
+      const state = dialogFromUas(req, res, { localContact: localContactUri(this.engine.transports, p.ctx.route.transport, p.ctx.source.local.address), transport: p.ctx.route.transport });
       entry = {
         state, flow: p.ctx.route, uas2xx: undefined, lastAck: undefined, outgoingInvite: false, incomingInvite: true, confirmed: false,
         sessionTimer: this.sessionTimerFor(p.dialogId), peerAllowsUpdate: allowsUpdate(req), lastSdp: undefined,
@@ -138,8 +136,8 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     if (method === 'INVITE' && (entry.outgoingInvite || entry.incomingInvite)) {
       throw new GatehouseError('protocol', 'SIP_GLARE', 'an INVITE is already pending on this dialog (RFC 3261 14.1)', { sipStatus: 491 });
     }
-    const route = await this.routeFor(entry);
-    const via = this.viaFor(route);
+    const route = await routeFor(entry.flow, entry.state);
+    const via = viaFor(this.engine.transports, route);
     const extraHeaders = method === 'INVITE' || method === 'UPDATE' ? this.sessionHeaders(entry) : [];
     const opts = {
       via, branch: newBranch(randomToken()), extraHeaders,
@@ -197,11 +195,9 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     if (dialog.backend !== 'embedded') throw new GatehouseError('state', 'DIALOG_SNAPSHOT_INVALID', `cannot import a ${dialog.backend} dialog`);
     const imported = importDialog(dialog.state['dialog']);
     const transport = imported.transport.toLowerCase() as TransportName;
-    const listener = this.engine.transports.listener(transport);
-    if (listener === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${transport} listener for imported dialog`);
-    const adv = this.engine.transports.advertised(listener);
+    if (this.engine.transports.listener(transport) === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${transport} listener for imported dialog`);
     // Takeover: our Contact replaces the dead instance's (sent in the next target refresh).
-    let state = withLocalContact(imported, `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`);
+    let state = withLocalContact(imported, localContactUri(this.engine.transports, transport));
     const flowData = dialog.state['flow'] as { transport?: string; address?: string; port?: number } | null | undefined;
     let flow: OutboundRoute | undefined =
       flowData?.address !== undefined && flowData.port !== undefined && transport === 'udp' ? { transport, remote: { address: flowData.address, port: flowData.port } } : undefined;
@@ -409,28 +405,5 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
   private sessionHeaders(entry: DialogEntry): SipHeader[] {
     const supported = this.engine.uas.supportedExtensions;
     return [...(supported.length > 0 ? [{ name: 'Supported', value: supported.join(', ') }] : []), ...entry.sessionTimer.headers()];
-  }
-
-  private localContact(transport: TransportName, localAddress: string): string {
-    const l = this.engine.transports.listener(transport, localAddress);
-    const adv = l === undefined ? { address: localAddress, port: 5060 } : this.engine.transports.advertised(l);
-    return `sip:gw@${uriHost(adv.address)}:${String(adv.port)};transport=${transport}`;
-  }
-
-  private viaFor(route: OutboundRoute): { transport: string; host: string; port: number } {
-    const l = this.engine.transports.listener(route.transport, route.remote?.address);
-    if (l === undefined) throw new GatehouseError('config', 'SIP_NO_LISTENER', `no ${route.transport} listener`);
-    const adv = this.engine.transports.advertised(l);
-    return { transport: route.transport.toUpperCase(), host: uriHost(adv.address), port: adv.port };
-  }
-
-  private async routeFor(entry: DialogEntry): Promise<OutboundRoute> {
-    if (entry.flow !== undefined) return entry.flow;
-    const first = entry.state.routeSet[0];
-    const uri = first === undefined ? parseUri(entry.state.remoteTarget) : parseNameAddr(first, 'Route header').uri;
-    if (!isSipUri(uri)) throw new GatehouseError('protocol', 'SIP_BAD_TARGET', 'remote target is not a SIP URI');
-    const t = uriTarget(uri);
-    const address = isIP(t.address) === 0 ? (await lookup(t.address)).address : t.address;
-    return { transport: t.transport, remote: { address, port: t.port }, serverName: t.address };
   }
 }
