@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { ReceiverStatistics } from '../../core/rtp/receiver-stats.ts';
 import { buildRtcpReport } from '../../core/rtp/rtcp-report.ts';
 import { parseRtcp } from '../../core/rtp/rtcp-parse.ts';
-import { serializeRtcp } from '../../core/rtp/rtcp-serialize.ts';
+import { serializeRtcp, writeFir, writePli } from '../../core/rtp/rtcp-serialize.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
 import { SenderStatistics } from '../../core/rtp/sender-stats.ts';
 
@@ -113,5 +113,19 @@ export class LegRtcp {
     this.nextReportAt = nowMs + this.intervalMs * (0.5 + Math.random());
     this.reportsSent++;
     return serializeRtcp(packets);
+  }
+
+  /**
+   * A key-frame request about `mediaSsrc`: PLI (RFC 4585 6.3.1), or FIR (RFC 5104 4.3.1) with
+   * this command sequence number. RFC 4585 3.1 / RFC 3550 6.1: feedback travels in a compound
+   * packet that starts with a report, so this builds one (and schedules the next, as above).
+   */
+  buildKeyFrameRequest(nowMs: number, wallclockMs: number, mediaSsrc: number, firSequence?: number): Uint8Array {
+    const report = this.buildReport(nowMs, wallclockMs);
+    const out = new Uint8Array(report.length + (firSequence === undefined ? 12 : 20));
+    out.set(report, 0);
+    if (firSequence === undefined) writePli(out, report.length, this.ssrc, mediaSsrc);
+    else writeFir(out, report.length, this.ssrc, [{ ssrc: mediaSsrc, sequenceNumber: firSequence & 0xff }]);
+    return out;
   }
 }

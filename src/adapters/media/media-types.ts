@@ -88,8 +88,9 @@ export interface LegSink {
 }
 
 /**
- * A room participant's media as the room sees it. SDES SIP legs implement it (media-leg.ts);
- * WebRTC and DTLS-SRTP legs are meant to implement the same five-odd methods.
+ * A room participant's media as the room sees it. SDES SIP legs (media-leg.ts), DTLS-SRTP SIP
+ * legs (webrtc/dtls-udp-leg.ts) and browser guests (webrtc/webrtc-guest-leg.ts) implement it,
+ * on what they share in room-leg-base.ts.
  */
 export interface RoomLeg {
   readonly id: string;

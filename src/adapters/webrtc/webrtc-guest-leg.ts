@@ -23,33 +23,28 @@
  * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
  */
 import { offerForWerift } from './werift-offer-quirks.ts';
-import { LegActivity } from '../media/leg-activity.ts';
-import { LegDrops } from '../media/leg-drops.ts';
-import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { GatehouseError } from '../../core/errors.ts';
-import { writePli } from '../../core/rtp/rtcp-serialize.ts';
-import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
-import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
+import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
 import { srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
-import { countIn, countOut, flushMediaMetrics, legKindIndex, mediaLegsActive } from '../../metrics/media.ts';
-import type { MediaDropReason } from '../../metrics/media.ts';
+import { countOut } from '../../metrics/media.ts';
 import { countHandshake, dtlsSrtpProfiles, webrtcVideoDeclined } from '../../metrics/webrtc.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { isTelephoneEvent } from '../media/audio-codec.ts';
 import { ViewCache } from '../media/buffers.ts';
-import { LegRtcp } from '../media/leg-rtcp.ts';
-import { peerReceives, peerSends } from '../media/media-types.ts';
-import type { LegSink, MediaDirection, PayloadFormat, RoomLeg } from '../media/media-types.ts';
+import { peerReceives } from '../media/media-types.ts';
+import type { PayloadFormat } from '../media/media-types.ts';
+import { PERFORMANCE_CLOCK, RoomLegBase, SILENT_LOGGER } from '../media/room-leg-base.ts';
 import type { VideoLegPlan } from '../../app/video-plan.ts';
-import { GuestVideo, plainRtpFromWerift } from './webrtc-guest-video.ts';
+import { GuestVideo } from './webrtc-guest-video.ts';
 import type { PortRange } from '../media/port-allocator.ts';
 import { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
 import { answerAsDtlsServer } from './dtls-server-role.ts';
 import { declineVideo, guestPeerConfig, onlyAddress, serialized } from './guest-peer-config.ts';
 import type { GuestAudioCodec } from './guest-peer-config.ts';
+import { onReceivedRtp, plainRtpFromWerift } from './werift-received-rtp.ts';
 import { ensureCoreSrtp, offeredSrtpProfiles, setTransportSrtpProfiles } from './werift-srtp-hook.ts';
 
 export interface WebRtcGuestLegOptions {
@@ -89,15 +84,13 @@ export interface WebRtcGuest {
 }
 
 const RX_SIZE = 1500;
-const SILENT: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => SILENT };
-const PERF: Clock = { now: () => performance.now() };
 export const VIDEO_DECLINED_REASON = 'video declined: this guest leg was opened without video';
 export const VIDEO_NO_COMMON_CODEC = 'video declined: no common video codec with the guest (VP8; H.264 42e01f packetization-mode 1)';
 
 /** Answers a browser offer and returns the answer plus the leg. Throws GatehouseError 488 when no audio can be negotiated. */
 export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<WebRtcGuest> {
   ensureCoreSrtp();
-  const log = (o.logger ?? SILENT).child({ legId: o.id });
+  const log = (o.logger ?? SILENT_LOGGER).child({ legId: o.id });
   const pc = new RTCPeerConnection(guestPeerConfig(o.mediaAddress, o.portRange, o.audioCodecs, o.video !== undefined));
   try {
     // werift's port search (findPort, then bind) is not atomic: guests of this process take turns
@@ -150,64 +143,41 @@ function waitGathered(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-export class WebRtcGuestLeg implements RoomLeg {
-  readonly id: string;
-  readonly kind = 'webrtc' as const;
-  readonly ssrc: number;
-  readonly sendFormat: PayloadFormat;
-  readonly telephoneEventPt: number | null;
-  readonly rtcp: LegRtcp;
-  private readonly activity: LegActivity;
-  private readonly kindIndex = legKindIndex('webrtc');
+export class WebRtcGuestLeg extends RoomLegBase<'webrtc'> {
   private readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
   private readonly transport: RTCDtlsTransport;
-  private readonly formats: (PayloadFormat | undefined)[] = [];
-  private readonly rewriter: RtpStreamRewriter;
   private readonly rx = new ViewCache(RX_SIZE);
-  private readonly view = new RtpHeaderView();
   private readonly sources = new Set<number>();
-  private readonly clock: Clock;
-  private readonly log: Logger;
   private readonly negotiation: Promise<GuestNegotiation>;
   private srtp: CoreSrtpSession | null = null;
   private srtcp: CoreSrtcpSession | null = null;
-  private sink: LegSink | null = null;
-  private closed = false;
   failure: GatehouseError | null = null;
-  rtpIn = 0;
-  rtpOut = 0;
-  readonly drops = new LegDrops();
   /** The guest's video (bundled video transceiver), when the leg took it. */
   readonly video: GuestVideo | null;
 
   constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger, video?: RTCRtpTransceiver) {
-    this.id = o.id;
+    const formats = transceiver.codecs.map((c): PayloadFormat => ({ pt: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, ...(c.channels === undefined ? {} : { channels: c.channels }) }));
+    const send = formats.find((f) => !isTelephoneEvent(f) && f.name.toUpperCase() !== 'CN');
+    if (send === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'no audio codec negotiated with the guest', { sipStatus: 488 });
+    super({
+      id: o.id,
+      kind: 'webrtc',
+      ssrc: transceiver.sender.ssrc,
+      formats,
+      sendFormat: send,
+      direction: 'sendrecv',
+      mediaTimeoutMs: o.mediaTimeoutMs ?? 30_000,
+      rtcpIntervalMs: o.rtcpIntervalMs,
+      markOnSwitch: true,
+      clock: o.clock ?? PERFORMANCE_CLOCK,
+      log,
+    });
     this.pc = pc;
     this.transceiver = transceiver;
     this.transport = transceiver.dtlsTransport;
-    this.clock = o.clock ?? PERF;
-    this.log = log;
-    const formats = transceiver.codecs.map((c): PayloadFormat => ({ pt: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, ...(c.channels === undefined ? {} : { channels: c.channels }) }));
-    for (const f of formats) this.formats[f.pt] = f;
-    const send = formats.find((f) => !isTelephoneEvent(f) && f.name.toUpperCase() !== 'CN');
-    if (send === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'no audio codec negotiated with the guest', { sipStatus: 488 });
-    this.sendFormat = send;
-    this.telephoneEventPt = formats.find((f) => isTelephoneEvent(f) && f.clockRate === send.clockRate)?.pt ?? null;
-    this.ssrc = transceiver.sender.ssrc;
-    this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: send.clockRate, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff), markOnSwitch: true });
-    const now = this.clock.now();
-    this.activity = new LegActivity('sendrecv', o.mediaTimeoutMs ?? 30_000, now);
-    this.rtcp = new LegRtcp(this.ssrc, send.clockRate, now, o.rtcpIntervalMs);
     // werift creates the remote track while applying the offer, i.e. before this constructor
-    const seen = new Set<MediaStreamTrack>();
-    const listen = (track: MediaStreamTrack): void => {
-      if (seen.has(track)) return;
-      seen.add(track);
-      track.onReceiveRtp.subscribe((rtp) => this.onWeriftRtp(rtp));
-    };
-    for (const track of transceiver.receiver.tracks) listen(track);
-    transceiver.onTrack.subscribe(listen);
+    onReceivedRtp(transceiver, (rtp) => this.onWeriftRtp(rtp));
     transceiver.sender.onRtcp.subscribe((p) => {
       // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR on our stream: the room asks the source's sender
       if (p.type === 206 && 'feedback' in p) this.sink?.onKeyFrameRequest(this, this.ssrc);
@@ -227,7 +197,7 @@ export class WebRtcGuestLeg implements RoomLeg {
             this.clock,
             o.rtcpIntervalMs,
           );
-    mediaLegsActive.inc({ kind: this.kind });
+    this.opened();
     this.negotiation = this.watchConnection(o.connectTimeoutMs ?? 30_000);
     this.negotiation.catch(() => {});
   }
@@ -269,28 +239,13 @@ export class WebRtcGuestLeg implements RoomLeg {
     return this.negotiation;
   }
 
-  get direction(): MediaDirection {
-    return this.activity.direction;
-  }
-
-  format(pt: number): PayloadFormat | undefined {
-    return this.formats[pt];
-  }
-
-  attach(sink: LegSink | null): void {
-    this.sink = sink;
-  }
-
-  currentSource(): number | null {
-    return this.rewriter.currentSource;
-  }
-
-  receivesFrom(ssrc: number): boolean {
+  /** The SSRCs the guest sent RTP with (werift's RTCRtpReceiver, not LegRtcp, reports on them). */
+  override receivesFrom(ssrc: number): boolean {
     return this.sources.has(ssrc >>> 0);
   }
 
-  private drop(reason: MediaDropReason): void {
-    this.drops.count(reason);
+  protected override noteReceived(view: RtpHeaderView): void {
+    this.sources.add(view.ssrc);
   }
 
   /** A packet werift decrypted (with our core) and parsed: re-serialise it without extensions. */
@@ -298,35 +253,20 @@ export class WebRtcGuestLeg implements RoomLeg {
     if (this.closed) return;
     const len = plainRtpFromWerift(rtp, this.rx.buffer);
     if (len < 0) return this.drop('malformed-rtp');
-    const packet = this.rx.view(len);
-    if (parseRtpHeaderInto(packet, this.view) !== null) return this.drop('malformed-rtp');
-    const fmt = this.formats[this.view.payloadType];
-    if (fmt === undefined) return this.drop('unknown-payload-type');
-    if (!peerSends(this.activity.direction)) return this.drop('direction');
-    const now = this.clock.now();
-    this.activity.rtpArrived(now);
-    this.rtpIn++;
-    this.sources.add(this.view.ssrc);
-    countIn(this.kindIndex, false);
-    this.sink?.onRtp(this, packet, this.view, now, now);
+    this.deliverRtp(this.rx.view(len), this.clock.now());
   }
 
   sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
     const srtp = this.srtp;
     if (this.closed || srtp === null || !peerReceives(this.activity.direction)) return false;
-    if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') {
-      this.drop('stale');
-      return false;
-    }
+    if (!this.rewriteForSend(packet, view, nowMs)) return false;
     const r = srtp.outbound.protectRtp(packet);
     if (!r.ok) {
       this.drop(r.reason);
       return false;
     }
     this.transmit(r.out);
-    this.rtpOut++;
-    countOut(this.kindIndex, false);
-    this.rtcp.onRtpSent(readU32(packet, 4), view.payloadLength, nowMs);
+    this.rtpSent(packet, view, nowMs);
     return true;
   }
 
@@ -336,7 +276,7 @@ export class WebRtcGuestLeg implements RoomLeg {
     this.transport.iceTransport.connection.send(datagram).catch(() => this.drop('send-failed'));
   }
 
-  private sendRtcp(plain: Uint8Array): void {
+  protected sendRtcp(plain: Uint8Array): void {
     const srtcp = this.srtcp;
     if (this.closed || srtcp === null) return;
     const r = srtcp.outbound.protectRtcp(plain);
@@ -345,32 +285,13 @@ export class WebRtcGuestLeg implements RoomLeg {
     countOut(this.kindIndex, true);
   }
 
-  requestKeyFrame(sourceSsrc: number): void {
-    const report = this.rtcp.buildReport(this.clock.now(), Date.now());
-    const out = new Uint8Array(report.length + 12);
-    out.set(report, 0);
-    writePli(out, report.length, this.ssrc, sourceSsrc);
-    this.sendRtcp(out);
-  }
-
-  housekeeping(nowMs: number, wallclockMs: number): void {
-    if (!this.closed && this.srtcp !== null && this.rtcp.due(nowMs)) this.sendRtcp(this.rtcp.buildReport(nowMs, wallclockMs));
-  }
-
-  mediaTimeout(nowMs: number): number | null {
-    return this.closed ? null : this.activity.timedOut(nowMs);
-  }
-
-  updateDirection(direction: MediaDirection, nowMs: number): void {
-    this.activity.update(direction, nowMs);
+  override housekeeping(nowMs: number, wallclockMs: number): void {
+    // no report (and no report scheduled) before the transport is keyed: it could not be sent
+    if (this.srtcp !== null) super.housekeeping(nowMs, wallclockMs);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink = null;
-    mediaLegsActive.dec({ kind: this.kind });
-    flushMediaMetrics();
+    if (!this.shut()) return;
     await this.video?.close();
     await this.pc.close().catch(() => {});
   }

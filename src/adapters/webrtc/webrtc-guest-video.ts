@@ -13,38 +13,20 @@
  * sender/receiver reports come from LegRtcp in housekeeping().
  */
 import { randomInt } from 'node:crypto';
-import type { MediaStreamTrack, RTCRtpTransceiver, RtpPacket } from 'werift';
+import type { RTCRtpTransceiver, RtpPacket } from 'werift';
 import { videoFormatOf, type VideoFeedback, type VideoFormat } from '../../app/video-plan.ts';
-import { writePli } from '../../core/rtp/rtcp-serialize.ts';
-import { RtpHeaderView, parseRtpHeaderInto, readU32, writeU16, writeU32 } from '../../core/rtp/rtp-packet.ts';
+import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { LegRtcp } from '../media/leg-rtcp.ts';
 import type { RoomLeg, RoomVideo, VideoSink } from '../media/media-types.ts';
 import type { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
+import { onReceivedRtp, plainRtpFromWerift } from './werift-received-rtp.ts';
+
+export { plainRtpFromWerift } from './werift-received-rtp.ts';
 
 /** Largest video RTP packet we take from werift (browsers packetise at ~1200 octets). */
 const RX_SIZE = 1500;
-
-/**
- * Writes werift's parsed packet into `b` as plain RTP (RFC 3550 5.1) without header extensions
- * (the browser's extension ids mean nothing to other legs). Returns the length, or -1 when it
- * does not fit.
- */
-export function plainRtpFromWerift(rtp: RtpPacket, b: Buffer): number {
-  const h = rtp.header;
-  const csrcs = h.csrc.length > 15 ? [] : h.csrc;
-  const len = 12 + 4 * csrcs.length + rtp.payload.length;
-  if (len > b.length) return -1;
-  b[0] = 0x80 | csrcs.length;
-  b[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
-  writeU16(b, 2, h.sequenceNumber);
-  writeU32(b, 4, h.timestamp);
-  writeU32(b, 8, h.ssrc);
-  csrcs.forEach((c, i) => writeU32(b, 12 + 4 * i, c));
-  rtp.payload.copy(b, 12 + 4 * csrcs.length);
-  return len;
-}
 
 /** What the guest leg lends its video: the transport's SRTP sessions once keyed, and the wire. */
 export interface GuestTransportAccess {
@@ -84,14 +66,7 @@ export class GuestVideo implements RoomVideo {
     this.ssrc = transceiver.sender.ssrc;
     this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: 90000, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff) });
     this.rtcp = new LegRtcp(this.ssrc, 90000, clock.now(), rtcpIntervalMs);
-    const seen = new Set<MediaStreamTrack>();
-    const listen = (track: MediaStreamTrack): void => {
-      if (seen.has(track)) return;
-      seen.add(track);
-      track.onReceiveRtp.subscribe((rtp) => this.onWeriftRtp(rtp));
-    };
-    for (const track of transceiver.receiver.tracks) listen(track);
-    transceiver.onTrack.subscribe(listen);
+    onReceivedRtp(transceiver, (rtp) => this.onWeriftRtp(rtp));
     transceiver.sender.onRtcp.subscribe((p) => {
       // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR about our video stream
       if (p.type === 206 && 'feedback' in p) this.sink?.onVideoKeyFrameRequest(this.owner);
@@ -146,11 +121,7 @@ export class GuestVideo implements RoomVideo {
   requestKeyFrame(): boolean {
     // WebRTC endpoints must support PLI (RFC 8834 5.1.2)
     if (this.remoteSsrc === null) return true;
-    const report = this.rtcp.buildReport(this.clock.now(), Date.now());
-    const out = new Uint8Array(report.length + 12);
-    out.set(report, 0);
-    writePli(out, report.length, this.ssrc, this.remoteSsrc);
-    this.sendRtcp(out);
+    this.sendRtcp(this.rtcp.buildKeyFrameRequest(this.clock.now(), Date.now(), this.remoteSsrc));
     return true;
   }
 
