@@ -107,6 +107,8 @@ async function prepareSdesTakeover(ctx: AdoptionContext, leg: CallRecord['legs']
         const plan = takeoverLegPlan(offer, answerSdp);
         if (plan.rtcpMux !== (reserved.rtcpPort === null)) throw new GatehouseError('state', 'TAKEOVER_RTCP_MUX', 'the peer changed rtcp-mux in its answer');
         const started = reserved.start(legId, plan);
+        // the peer kept its key: its streams go on with their ROC (RFC 3711 3.3.1), not from 0
+        if (plan.remoteKeyUnchanged && leg.inbound !== undefined) started.primeInbound?.(leg.inbound);
         const call = {
           plan, keying: 'sdes' as const,
           sdes: { tag: offer.tag, remoteKeySalt: concatBytes(plan.remoteKey.masterKey, plan.remoteKey.masterSalt) },
@@ -116,7 +118,7 @@ async function prepareSdesTakeover(ctx: AdoptionContext, leg: CallRecord['legs']
           leg: started,
           ready: Promise.resolve({
             call,
-            newLeg: (dialog) => legAfterTakeover(leg, offer, answerSdp, plan, where, dialog),
+            newLeg: (dialog) => ({ ...legAfterTakeover(leg, offer, answerSdp, plan, where, dialog), inbound: plan.remoteKeyUnchanged ? (leg.inbound ?? []) : [] }),
             log: { suite: plan.suite, remoteKeyUnchanged: plan.remoteKeyUnchanged },
           }),
         };

@@ -52,6 +52,30 @@ export interface RecordChange {
   readonly remoteSdp?: string;
   /** After a re-keying re-INVITE: the new SDES keys and the peer's new address. */
   readonly plan?: SdesLegPlan;
+  /** The peer's streams' SRTP indexes now (InboundIndex in src/ports/media-plane.ts). */
+  readonly inbound?: readonly { readonly ssrc: number; readonly index: number }[];
+}
+
+/** RFC 3711 Appendix A guesses the ROC right while a stream moved less than 2^15 packets; a
+ * stored index is refreshed well before that (2^14: about 5.5 minutes of 20 ms audio). */
+export const INBOUND_REFRESH_PACKETS = 0x4000;
+
+/**
+ * True when the stored indexes would mislead a new owner: a stream's ROC changed (or is past 0
+ * with nothing stored), it went backwards (a re-key restarted its context), or it moved 2^14
+ * packets. A stream still at ROC 0 with nothing stored needs nothing: a new owner starts there.
+ */
+export function inboundMoved(stored: CallLeg['inbound'], live: readonly { readonly ssrc: number; readonly index: number }[]): boolean {
+  const roc = (index: number): number => Math.floor(index / 0x10000);
+  for (const s of live) {
+    const before = stored?.find((x) => x.ssrc === s.ssrc);
+    if (before === undefined) {
+      if (roc(s.index) > 0) return true;
+      continue;
+    }
+    if (s.index < before.index || roc(s.index) !== roc(before.index) || s.index - before.index >= INBOUND_REFRESH_PACKETS) return true;
+  }
+  return false;
 }
 
 /** The stored record with the live dialog (null: the dialog is gone, the last export is kept)
@@ -66,6 +90,14 @@ export function snapshotRecord(ctx: RecordContext, call: LiveCall, dialog: Expor
     p === undefined
       ? {}
       : { srtp: sdesKeying(p), media: { ...leg.media, remote: { address: p.remote.address, port: p.remote.rtpPort, rtcpPort: p.rtcpMux ? null : p.remote.rtcpPort } } };
-  const fresh: CallLeg = { ...leg, dialog: exported, localSdp: call.answerSdp, ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }), ...keyed };
+  const fresh: CallLeg = {
+    ...leg,
+    dialog: exported,
+    localSdp: call.answerSdp,
+    ...(change.remoteSdp === undefined ? {} : { remoteSdp: change.remoteSdp }),
+    ...keyed,
+    // new keys start new contexts (RFC 4568 7.1.4): the old indexes no longer apply
+    ...(change.inbound !== undefined ? { inbound: change.inbound.slice(0, 16) } : p !== undefined ? { inbound: [] } : {}),
+  };
   return { ...rec, legs: [fresh, ...rec.legs.slice(1)], owner: ctx.instanceId, epoch: call.epoch, updatedAt: ctx.now };
 }

@@ -37,6 +37,7 @@ import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
 import type { TakeoverSdesKey } from './takeover-reinvite.ts';
 import { drainUntilEmpty } from './drain-migration.ts';
 import { GuestResumer } from './guest-resume.ts';
+import { startInboundRefresh } from './inbound-refresh.ts';
 import { onVideoInfo } from './video-info.ts';
 
 export interface CallServiceDeps {
@@ -73,9 +74,12 @@ export class CallService implements Service {
   #handover: Promise<void> | null = null;
   #closing = false;
   readonly #guests: GuestResumer;
+  readonly #stopInbound: () => void;
 
   constructor(deps: CallServiceDeps) {
     this.#deps = deps;
+    // takeover: the peer's SRTP indexes travel with the call (src/app/inbound-refresh.ts)
+    this.#stopInbound = deps.lifecycle ? startInboundRefresh({ timers: realTimers, calls: () => this.#calls.all(), store: (call, inbound) => this.#store(call, { inbound }) }) : () => undefined;
     this.#guests = new GuestResumer({
       deps,
       calls: this.#calls,
@@ -148,6 +152,7 @@ export class CallService implements Service {
     this.#accepting = false;
     this.#closing = true;
     this.#guests.close();
+    this.#stopInbound();
     await this.#handover; // the round in progress finishes; what it could not hand over gets a BYE
     await Promise.allSettled(this.#calls.all().map((c) => this.hangUp(c.dialogId, 'shutdown')));
     await this.#deps.lifecycle?.stop({ leave: true }).catch((err: unknown) => this.#deps.logger.warn({ err }, 'could not leave the instance registry'));

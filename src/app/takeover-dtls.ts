@@ -96,6 +96,8 @@ export async function prepareDtlsTakeover(deps: DtlsTakeoverDeps, leg: CallLeg, 
         });
         if (assoc !== null) {
           const h = reserved.resume(legId, { ...plan, suite: assoc.suite, localKey: assoc.local, remoteKey: assoc.remote });
+          // the same association: the peer's streams go on with their ROC (RFC 3711 3.3.1)
+          if (leg.inbound !== undefined) h.primeInbound?.(leg.inbound);
           const keying = dtlsKeying(assoc, answer.remoteFingerprints);
           return { leg: h, ready: Promise.resolve(result(keying, assoc.suite)) };
         }
@@ -103,7 +105,9 @@ export async function prepareDtlsTakeover(deps: DtlsTakeoverDeps, leg: CallLeg, 
         const ready = keyed.then(async (k) => {
           const secrets = (await h.dtlsSecrets?.()) ?? null;
           if (secrets === null) throw new GatehouseError('internal', 'TAKEOVER_DTLS_NO_KEYS', 'the DTLS leg was keyed but exposes no keys');
-          return result(dtlsKeying(secrets, answer.remoteFingerprints), k.suite);
+          const r = result(dtlsKeying(secrets, answer.remoteFingerprints), k.suite);
+          // a new association: new keys, the peer's streams start new contexts (no stored ROC)
+          return { ...r, newLeg: (dialog: DialogSnapshot | null) => ({ ...r.newLeg(dialog), inbound: [] }) };
         });
         ready.catch(() => undefined); // awaited by adoptCall
         return { leg: h, ready };

@@ -128,6 +128,20 @@ export interface MediaLegHandle {
    * picture_fast_update, RFC 5168), handled like its PLI. False when the leg has no video.
    */
   readonly videoKeyFrameRequest?: () => boolean;
+  /**
+   * SRTP legs: the highest authenticated index of each stream the peer sends (RFC 3711 3.3.1,
+   * ROC * 2^16 + SEQ), stored with the call so a new owner that keeps decrypting with the same
+   * key does not restart at ROC 0 (a call longer than 65,536 packets).
+   */
+  readonly inboundIndexes?: () => readonly InboundIndex[];
+  /** Continue the peer's streams from these indexes (takeover with the peer's key unchanged). */
+  readonly primeInbound?: (streams: readonly InboundIndex[]) => void;
+}
+
+export interface InboundIndex {
+  readonly ssrc: number;
+  /** RFC 3711 packet index: ROC * 2^16 + SEQ. */
+  readonly index: number;
 }
 
 /** What a re-keying re-INVITE changes on an SDES leg; absent fields stay as they are. */

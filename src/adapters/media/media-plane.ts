@@ -4,7 +4,7 @@
  * ICE-lite peers on their own range, and one MediaRoom per active room, created on the first
  * join and closed when the last leg leaves.
  */
-import type { DtlsLegSecrets, DtlsResumePlan, LegRequest, MediaLegHandle, MediaPlane, OpenedLeg, ReservedDtlsMedia, ReservedSdesMedia, StoredDtlsIdentity } from '../../ports/media-plane.ts';
+import type { InboundIndex, DtlsLegSecrets, DtlsResumePlan, LegRequest, MediaLegHandle, MediaPlane, OpenedLeg, ReservedDtlsMedia, ReservedSdesMedia, StoredDtlsIdentity } from '../../ports/media-plane.ts';
 import type { DtlsLegPlan } from '../../app/dtls-leg-plan.ts';
 import type { SdesLegPlan } from '../../app/sdes-leg-plan.ts';
 import type { Fingerprint } from '../../../sdp/index.ts';
@@ -216,8 +216,11 @@ export class RoomMediaPlane implements MediaPlane {
 
 function handle(leg: RoomLeg, videoKeyFrameRequest?: () => boolean): Handle {
   const dtlsSecrets = leg instanceof DtlsUdpLeg ? { dtlsSecrets: () => secretsOf(leg) } : {};
+  // SRTP receive state that survives a takeover (CallLeg.inbound); guests get new keys anyway
+  const srtpState = leg instanceof DtlsUdpLeg || leg instanceof SdesMediaLeg ? { inboundIndexes: () => leg.inboundIndexes(), primeInbound: (s: readonly InboundIndex[]) => leg.primeInbound(s) } : {};
   return {
     ...dtlsSecrets,
+    ...srtpState,
     ...(videoKeyFrameRequest === undefined ? {} : { videoKeyFrameRequest }),
     id: leg.id,
     leg,

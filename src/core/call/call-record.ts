@@ -58,6 +58,12 @@ export interface CallLeg {
   readonly srtp: SrtpKeying | null;
   readonly dtls: DtlsMaterial | null;
   readonly media: MediaAddresses;
+  /**
+   * Highest authenticated SRTP index per stream the peer sends (RFC 3711 3.3.1, ROC * 2^16 +
+   * SEQ), refreshed while the call runs: a new owner that keeps the peer's key continues from
+   * here instead of ROC 0. Public (sequence state, no key material). Absent in older records.
+   */
+  readonly inbound?: readonly { readonly ssrc: number; readonly index: number }[];
 }
 
 export type CallState = 'setup' | 'active' | 'migrating' | 'ending';
@@ -114,6 +120,11 @@ export const callBodySchema = z
               .readonly()
               .nullable(),
             media: z.object({ local: mediaEnd, remote: mediaEnd.nullable(), rtcpMux: z.boolean() }).strict().readonly(),
+            inbound: z
+              .array(z.object({ ssrc: z.number().int().min(0).max(0xffffffff), index: z.number().int().min(0).max(2 ** 48 - 1) }).strict().readonly())
+              .max(16)
+              .readonly()
+              .optional(),
           })
           .strict()
           .readonly(),

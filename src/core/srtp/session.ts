@@ -233,6 +233,31 @@ export class SrtpSession {
     this.active = k;
   }
 
+  /**
+   * The highest authenticated packet index per inbound RTP stream (RFC 3711 3.3.1: ROC * 2^16 +
+   * SEQ), so another instance can continue decrypting a stream whose ROC is past 0 (takeover).
+   */
+  inboundIndexes(): { readonly ssrc: number; readonly index: number }[] {
+    const out: { ssrc: number; index: number }[] = [];
+    for (const [ssrc, w] of this.inRtp) if (w.highest >= 0) out.push({ ssrc, index: w.highest });
+    return out;
+  }
+
+  /**
+   * Continues an inbound stream another session authenticated up to `index` (takeover): its
+   * next packets are indexed from there (RFC 3711 Appendix A estimation), not from ROC 0.
+   * Only for a stream this session has not seen yet; `index` itself counts as received.
+   */
+  primeInbound(ssrc: number, index: number): void {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= MAX_INDEX) throw new GatehouseError('config', 'SRTP_BAD_INDEX', 'SRTP index must be 0..2^48-1');
+    const key = ssrc >>> 0;
+    if (this.inRtp.has(key)) return;
+    if (this.inRtp.size >= this.cfg.maxStreams) throw new GatehouseError('config', 'SRTP_TOO_MANY_STREAMS', 'cannot prime another inbound stream: maxStreams reached');
+    const w = new ReplayWindow(this.cfg.replayWindow);
+    w.accept(index);
+    this.inRtp.set(key, w);
+  }
+
   /** Sets the next SRTCP index protect will use for an SSRC (continuing a stream, tests). */
   setOutboundRtcpIndex(ssrc: number, next: number): void {
     if (!Number.isSafeInteger(next) || next < 0 || next > MAX_RTCP_INDEX) throw new GatehouseError('config', 'SRTP_BAD_INDEX', 'SRTCP index must be 0..2^31-1');
