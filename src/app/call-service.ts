@@ -79,7 +79,14 @@ export class CallService implements Service {
   constructor(deps: CallServiceDeps) {
     this.#deps = deps;
     // takeover: the peer's SRTP indexes travel with the call (src/app/inbound-refresh.ts)
-    this.#stopInbound = deps.lifecycle ? startInboundRefresh({ timers: realTimers, calls: () => this.#calls.all(), store: (call, inbound) => this.#store(call, { inbound }) }) : () => undefined;
+    this.#stopInbound = deps.lifecycle
+      ? startInboundRefresh({
+          timers: realTimers,
+          calls: () => this.#calls.all(),
+          store: (call, inbound) => this.#store(call, { inbound }),
+          storeLate: (call, u) => this.#persist(call, u.remoteSdp, u.localPort),
+        })
+      : () => undefined;
     this.#guests = new GuestResumer({
       deps,
       calls: this.#calls,
@@ -209,7 +216,7 @@ export class CallService implements Service {
     // stored once the dialog exists and before the 200 leaves (one store round trip on the
     // setup path): a call the peer sees answered is always one a survivor can take over
     try {
-      await backend.answer(inv.requestId, { sdp: answerSdp, beforeSend: () => this.#persist(call, inv, opened.localPort) });
+      await backend.answer(inv.requestId, { sdp: answerSdp, beforeSend: () => this.#persist(call, inv.sdp, opened.localPort) });
     } catch (err) {
       await this.end(inv.dialogId, 'cancelled'); // CANCEL won the race: media, record and slot freed
       throw err;
@@ -271,17 +278,28 @@ export class CallService implements Service {
     this.#deps.logger.info({ callId: call.callId, room: call.room.id, cause, ...detail }, left <= 0 ? 'call left room; room ended' : 'call left room');
   }
 
-  async #persist(call: LiveCall, inv: IncomingInvite, localPort: number | null): Promise<void> {
-    const record = firstCallRecord(this.#recordContext(), call, this.#deps.backend.exportDialog(inv.dialogId), inv.sdp, localPort);
+  /**
+   * The first write of a call. When the store refuses or cannot be reached (admission
+   * on_state_outage: local) the call goes on here and the write is retried every few seconds
+   * (src/app/inbound-refresh.ts) until the store takes it: nothing is lost.
+   */
+  async #persist(call: LiveCall, remoteSdp: string | null, localPort: number | null): Promise<void> {
+    const dialog = this.#dialogExport(call.dialogId);
+    if (dialog === null) return;
+    const record = firstCallRecord(this.#recordContext(), call, dialog, remoteSdp, localPort);
     const plan = call.plan;
     // tracked BEFORE the first write: an untracked record we own is taken for a hand-over
-    this.#deps.lifecycle?.track(inv.callId, { owner: this.#deps.instanceId, epoch: 1 });
-    const w = await this.#deps.store.put('call', record, 'absent').catch((err: unknown) => ({ ok: false as const, reason: String(err) }));
-    if (!w.ok) {
-      this.#deps.lifecycle?.release(inv.callId);
-      this.#deps.logger.warn({ callId: inv.callId, reason: w.reason }, 'call state not stored; the call continues on this instance only');
+    this.#deps.lifecycle?.track(call.callId, { owner: this.#deps.instanceId, epoch: 1 });
+    const w = await this.#deps.store.put('call', record, 'absent').catch((err: unknown) => ({ ok: false as const, reason: String(err), current: null }));
+    // 'exists' as ours: an earlier attempt reached the store after all
+    if (!w.ok && !(w.reason === 'exists' && w.current?.owner === this.#deps.instanceId)) {
+      this.#deps.lifecycle?.release(call.callId);
+      if (call.unstored === undefined) this.#deps.logger.warn({ callId: call.callId, reason: w.reason }, 'call state not stored yet; the call goes on here and the write is retried');
+      call.unstored = { remoteSdp, localPort };
       return;
     }
+    if (call.unstored !== undefined) this.#deps.logger.info({ callId: call.callId }, 'call state stored after all');
+    call.unstored = undefined;
     call.record = record;
     await claimRoomHome(this.#deps, call.room.id, call.callId);
     // DTLS-SRTP SIP legs: once keyed, the association's SRTP keys, our certificate and role go
@@ -296,7 +314,7 @@ export class CallService implements Service {
         call.record = { ...rec, legs: [{ ...first, ...dtlsKeying(secrets, fingerprints) }, ...rec.legs.slice(1)] };
         await this.#store(call);
       })
-      .catch((err: unknown) => this.#deps.logger.warn({ err, callId: inv.callId }, 'DTLS keys not stored; a takeover will need a new handshake'));
+      .catch((err: unknown) => this.#deps.logger.warn({ err, callId: call.callId }, 'DTLS keys not stored; a takeover will need a new handshake'));
   }
 
   /** The backend's current export of a dialog; null when it is gone (the last stored one stays). */

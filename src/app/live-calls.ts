@@ -28,6 +28,8 @@ export interface LiveCall {
   record: CallRecord | null;
   /** Being handed to another instance (drain): start nothing on the dialog. */
   frozen: boolean;
+  /** Set while the call's first store write has not succeeded (retried until it does). */
+  unstored?: { readonly remoteSdp: string | null; readonly localPort: number | null };
   /** Who the crypto policy saw when the call was set up (re-offers are judged the same way). */
   readonly peer?: PeerContext;
 }

@@ -169,14 +169,14 @@ export const configSchema = z.strictObject({
        * Takeover (redis): how often this instance renews its heartbeat in the store. Survivors
        * see it dead `instance_ttl_ms` after its last heartbeat and take its calls over.
        */
-      heartbeat_interval_ms: z.number().int().min(100).max(60_000).default(1000),
+      heartbeat_interval_ms: z.number().int().min(100).max(60_000).default(500),
       /**
        * Takeover (redis): how long a heartbeat keeps this instance alive in the registry; after
        * it lapses (crash, kill -9, partition) another instance claims its calls. Shorter means
        * faster takeover but a false takeover on a short store hiccup. Must exceed
        * heartbeat_interval_ms by more than 10% of itself (the lease margin).
        */
-      instance_ttl_ms: z.number().int().min(300).max(600_000).default(3000),
+      instance_ttl_ms: z.number().int().min(300).max(600_000).default(1500),
       /**
        * Takeover (redis): the SDES key the new owner offers in its re-INVITE. `new` (default): a
        * fresh key (the dead host may have leaked the old one). `same`: the stored one, for

@@ -49,4 +49,17 @@ describe('refreshInbound', () => {
     expect(n).toBe(1);
     expect(written).toEqual([['moved', [{ ssrc: 1, index: 70_000 }]]]);
   });
+
+  it('retries the first write of a call the store could not take at set-up, and nothing else for it', async () => {
+    const late: string[] = [];
+    const written: string[] = [];
+    const pending = call('pending', [{ ssrc: 1, index: 70_000 }], undefined, { record: null, unstored: { remoteSdp: 'v=0\r\n', localPort: 40000 } });
+    await refreshInbound({
+      calls: () => [pending],
+      store: async (c) => void written.push(c.callId),
+      storeLate: async (c, u) => void late.push(`${c.callId}:${String(u.localPort)}`),
+    });
+    expect(late).toEqual(['pending:40000']);
+    expect(written).toEqual([]);
+  });
 });
