@@ -1,6 +1,6 @@
 /**
  * The `gatehouse` command line (commander). Commands: start, check-config, and the command
- * groups registered by other modules (policy, keys). Exit codes: see exit-codes.ts.
+ * groups registered by other modules (policy, keys, drain). Exit codes: see exit-codes.ts.
  */
 import { Command, CommanderError } from 'commander';
 import { stringify } from 'yaml';
@@ -11,6 +11,7 @@ import type { EffectiveConfig } from '../config/effective.ts';
 import { readFile } from 'node:fs/promises';
 import { registerPolicyCommands } from './policy-command.ts';
 import { registerKeysCommands } from './keys-command.ts';
+import { registerDrainCommand } from './drain-command.ts';
 import { loadKeyring } from '../config/keyring-loader.ts';
 import { openRedisStateStore } from '../adapters/state/redis-state-store.ts';
 import { startGateway, StartupError } from '../main.ts';
@@ -48,6 +49,7 @@ Examples:
   gatehouse start --sip-udp 0.0.0.0:5060 --public-address 203.0.113.10 --media-ports 40000-40999
   gatehouse check-config /etc/gatehouse/gatehouse.yaml
   gatehouse policy list
+  gatehouse drain 4242 --wait 60                    drain the gateway with PID 4242 (as SIGTERM)
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 startup failure.
 Environment: every config key can be set as GATEHOUSE_<PATH>, e.g. GATEHOUSE_SIP_UDP_LISTEN;
@@ -90,6 +92,14 @@ GATEHOUSE_CONFIG names the config file.`,
     },
     // operator profiles and overrides come from the same config `start` would use
     loadPolicy: () => effectiveConfig(io, undefined, {}).policy,
+  });
+
+  registerDrainCommand(program, {
+    out: io.out,
+    err: io.err,
+    exit: (code) => {
+      throw new CliExit(code);
+    },
   });
 
   registerKeysCommands(program, {
