@@ -9,12 +9,18 @@
  * the same dialog with an ICE restart (RFC 8445 9, JSEP 5.2.1). Whichever instance gets that
  * re-INVITE continues the call (src/app/guest-resume.ts); a 503 from an instance that does not
  * run the call sends the client on to the next URL.
+ *
+ * Video: the first offer carries VIDEO_SLOTS extra recvonly video m-lines (video-slots.ts), so
+ * each other participant arrives as its own remote track (`view.remoteVideo`); the stats poll
+ * reports each remote video track's decoded frames (`view.videoFrames`) so the page shows only
+ * the tiles that receive a picture.
  */
 import { Inviter, SessionState, UserAgent, Web } from 'sip.js';
 import type { Core, LogLevel, Session, SessionDescriptionHandler, SessionDescriptionHandlerFactory } from 'sip.js';
 import { badAnswerMessage, badOfferMessage, mediaErrorMessage, rejectionMessage, suiteFromStats, unreachableMessage, warningTexts } from './messages.ts';
 import type { SuiteReading, TransportStatsLike } from './messages.ts';
 import type { GuestPhase, GuestRejection } from './test-hook.ts';
+import { SlottedSessionDescriptionHandler, slotsToOffer } from './video-slots.ts';
 
 export interface GuestCallConfig {
   /** The page's WSS URL first, then fallbacks tried in order after a lost connection. */
@@ -28,6 +34,10 @@ export interface GuestCallView {
   phase(phase: GuestPhase, status: string): void;
   error(message: string, rejection?: GuestRejection): void;
   media(local: MediaStream, remote: MediaStream): void;
+  /** A remote video track: `slot` 0 is the camera m-line's (in the remote stream too), 1..K the slots. */
+  remoteVideo(track: MediaStreamTrack, slot: number): void;
+  /** framesDecoded per remote video track id (getStats inbound-rtp trackIdentifier), every poll. */
+  videoFrames(frames: ReadonlyMap<string, number>): void;
   suite(reading: SuiteReading): void;
 }
 
@@ -184,9 +194,14 @@ export class GuestCall {
   }
 
   private handlerFactory(local: MediaStream): SessionDescriptionHandlerFactory {
-    const base = Web.defaultSessionDescriptionHandlerFactory(() => Promise.resolve(local));
-    return (session: Session, options?: object): SessionDescriptionHandler => {
-      const sdh = base(session, options);
+    // as Web.defaultSessionDescriptionHandlerFactory, with the slotted handler
+    return (session: Session, options?: Web.SessionDescriptionHandlerFactoryOptions): SessionDescriptionHandler => {
+      const configuration: Web.SessionDescriptionHandlerConfiguration = {
+        iceGatheringTimeout: options?.iceGatheringTimeout ?? 5000,
+        peerConnectionConfiguration: { ...Web.defaultPeerConnectionConfiguration(), ...options?.peerConnectionConfiguration },
+      };
+      const logger = session.userAgent.getLogger('sip.SessionDescriptionHandler');
+      const sdh = new SlottedSessionDescriptionHandler(logger, () => Promise.resolve(local), configuration, slotsToOffer(local), (track, slot) => this.view.remoteVideo(track, slot));
       const getDescription = sdh.getDescription.bind(sdh);
       let first = true;
       sdh.getDescription = async (o, m) => {
@@ -320,8 +335,13 @@ export class GuestCall {
     }
     const stats = await pc.getStats();
     const entries: TransportStatsLike[] = [];
-    stats.forEach((s: TransportStatsLike) => entries.push(s));
+    const frames = new Map<string, number>();
+    stats.forEach((s: TransportStatsLike & { kind?: unknown; trackIdentifier?: unknown; framesDecoded?: unknown }) => {
+      entries.push(s);
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && typeof s.trackIdentifier === 'string' && typeof s.framesDecoded === 'number') frames.set(s.trackIdentifier, s.framesDecoded);
+    });
     this.view.suite(suiteFromStats(entries));
+    this.view.videoFrames(frames);
   }
 
   private fail(message: string, rejection?: GuestRejection): void {

@@ -9,6 +9,7 @@ import { AudioMeter } from './audio-meter.ts';
 import { GuestCall } from './guest-call.ts';
 import type { GuestCallView } from './guest-call.ts';
 import { isValidRoomId } from './messages.ts';
+import { VideoTiles } from './video-tiles.ts';
 import type { GatehouseTestHook, GuestPhase } from './test-hook.ts';
 
 declare global {
@@ -35,6 +36,7 @@ function start(): void {
   const leaveButton = el('leave-button', HTMLButtonElement);
   const localVideo = el('local-video', HTMLVideoElement);
   const remoteVideo = el('remote-video', HTMLVideoElement);
+  const tiles = new VideoTiles(el('videos', HTMLElement), el('remote-figure', HTMLElement), remoteVideo);
 
   const room = root.dataset['room'] ?? '';
   const wssUrl = root.dataset['wssUrl'] ?? '';
@@ -52,6 +54,7 @@ function start(): void {
     suite: null,
     offerModifier: null,
     remoteAudioLevel: () => meter.level(call?.remoteStream),
+    videoTiles: () => tiles.state(),
     descriptions: () => ({ local: call?.peerConnection?.currentLocalDescription?.sdp ?? '', remote: call?.peerConnection?.currentRemoteDescription?.sdp ?? '' }),
     stats: async () => {
       const pc = call?.peerConnection;
@@ -100,6 +103,8 @@ function start(): void {
       remoteVideo.srcObject = remote;
       void remoteVideo.play().catch(() => undefined);
     },
+    remoteVideo: (track, slot) => tiles.add(track, slot),
+    videoFrames: (frames) => tiles.frames(frames),
     suite: (reading) => {
       const { line, suite, srtpCipher, dtlsCipher, dtlsVersion } = reading;
       hook.suite = reading.encrypted ? { line, suite, srtpCipher, dtlsCipher, dtlsVersion } : null;
@@ -120,6 +125,7 @@ function start(): void {
     muteButton.setAttribute('aria-pressed', 'false');
     suiteLine.textContent = 'Not connected.';
     suiteDetail.textContent = '';
+    tiles.clear();
     const displayName = nameInput.value.trim().slice(0, 64) || 'Guest';
     call = new GuestCall({ wssUrls: [wssUrl, ...fallbacks], room, sipDomain, displayName }, view, () => hook.offerModifier);
     void call.join();
@@ -138,6 +144,7 @@ function start(): void {
     void call?.leave().finally(() => {
       localVideo.srcObject = null;
       remoteVideo.srcObject = null;
+      tiles.clear();
       meter.close();
     });
   });

@@ -15,6 +15,9 @@
  *   AnalyserNode, 32768 samples); 0 when there is no remote audio track. Poll it.
  * - `stats()`: the RTCPeerConnection's getStats() entries as plain objects ([] before a call),
  *   e.g. to check `inbound-rtp` packetsReceived or the negotiated codec.
+ * - `videoTiles()`: the remote video tiles (slot 0: the camera m-line's track, 1..K: the
+ *   video slots, src/web/video-slots.ts), each with its track id (getStats trackIdentifier)
+ *   and whether it is shown (decoding frames).
  * - `offerModifier`: tests may set a function (sdp text -> sdp text) before pressing Join to
  *   send a deliberately bad offer; it is applied to the local offer only.
  */
@@ -37,6 +40,13 @@ export interface GuestSuite {
   readonly dtlsVersion: string | undefined;
 }
 
+export interface VideoTileState {
+  readonly slot: number;
+  readonly label: string;
+  readonly trackId: string | null;
+  readonly receiving: boolean;
+}
+
 export interface GatehouseTestHook {
   phase: GuestPhase;
   error: string | null;
@@ -46,6 +56,7 @@ export interface GatehouseTestHook {
   stats(): Promise<Array<Record<string, unknown>>>;
   /** The current local and remote SDP of the peer connection (empty strings before a call). */
   descriptions(): { readonly local: string; readonly remote: string };
+  videoTiles(): VideoTileState[];
   offerModifier: ((sdp: string) => string) | null;
 }
 

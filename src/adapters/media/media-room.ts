@@ -12,9 +12,11 @@
  * schedule), media timeouts and the metrics flush. Timers are unref'd: open sockets, not a
  * room's timers, keep the process alive.
  *
- * Video (legs with RoomLeg.video) goes through the VideoRouter whatever the audio mode: each
- * receiver gets one stream, the other participant's or (3+) the active speaker's, detected from
- * the mix's frame levels (ActiveSpeakerDetector, evaluated every mix tick).
+ * Video (legs with RoomLeg.video) goes through the VideoRouter whatever the audio mode: a SIP
+ * leg (or a browser without receive slots) gets one stream, the other participant's or (3+) the
+ * active speaker's, detected from the mix's frame levels (ActiveSpeakerDetector, evaluated every
+ * mix tick); a browser that offered receive slots gets each other participant on its own slot
+ * (video-router.ts).
  *
  * Events go to `onEvent`: media-timeout (the call layer sends BYE and records the reason),
  * source-latched, dtmf (once per RFC 4733 event end, e.g. for a room PIN), and the video

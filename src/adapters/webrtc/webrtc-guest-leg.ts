@@ -21,9 +21,17 @@
  * leg's `video` is its RoomVideo. Without it, or when werift finds no common video codec, video
  * m-lines are answered with port 0 (werift answers port 0 for a kind with no local codec) and
  * the reason is in `videoDeclined` and gatehouse_webrtc_video_declined_total.
+ *
+ * Video slots (issue 6, separate tracks per participant without a renegotiation per join):
+ * every further bundled video m-line the browser offered recvonly (the join page adds K of them
+ * to its first offer) is answered sendonly with its own a=ssrc and an a=msid naming the slot
+ * (`gatehouse-slot-N`: nothing secret), up to MAX_VIDEO_SLOTS; these become the video's slots
+ * (webrtc-guest-video-slot.ts). Any other extra video m-line (sendrecv/sendonly, e.g. a second
+ * camera, or past the cap) is answered inactive: the room forwards one video per participant.
  */
 import { offerForWerift } from './werift-offer-quirks.ts';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import { guestVideoSlots } from './webrtc-guest-video-slots.ts';
 import type { RTCDtlsTransport, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { GatehouseError } from '../../core/errors.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
@@ -106,6 +114,7 @@ export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<We
       if (video !== undefined) {
         video.setDirection('sendrecv');
         video.sender.replaceTrack(new MediaStreamTrack({ kind: 'video' }));
+        guestVideoSlots(pc, video);
       }
       await pc.setLocalDescription(await pc.createAnswer());
       await waitGathered(pc);
@@ -115,7 +124,7 @@ export async function createWebRtcGuestLeg(o: WebRtcGuestLegOptions): Promise<We
     if (audio === undefined) throw new GatehouseError('internal', 'WEBRTC_NO_AUDIO', 'audio transceiver vanished');
     const videoDeclined = declineVideo(answerSdp) ? (o.video === undefined ? VIDEO_DECLINED_REASON : VIDEO_NO_COMMON_CODEC) : null;
     const video = videoDeclined === null && o.video !== undefined ? videoTransceiver(pc) : undefined;
-    const leg = new WebRtcGuestLeg(o, pc, audio, log, video);
+    const leg = new WebRtcGuestLeg(o, pc, audio, log, video, video === undefined ? [] : guestVideoSlots(pc, video));
     if (videoDeclined !== null) {
       webrtcVideoDeclined.inc();
       log.info({ reason: videoDeclined }, 'guest video declined');
@@ -156,7 +165,7 @@ export class WebRtcGuestLeg extends RoomLegBase<'webrtc'> {
   /** The guest's video (bundled video transceiver), when the leg took it. */
   readonly video: GuestVideo | null;
 
-  constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger, video?: RTCRtpTransceiver) {
+  constructor(o: WebRtcGuestLegOptions, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, log: Logger, video?: RTCRtpTransceiver, slots: readonly RTCRtpTransceiver[] = []) {
     const formats = transceiver.codecs.map((c): PayloadFormat => ({ pt: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, ...(c.channels === undefined ? {} : { channels: c.channels }) }));
     const send = formats.find((f) => !isTelephoneEvent(f) && f.name.toUpperCase() !== 'CN');
     if (send === undefined) throw new GatehouseError('policy', 'WEBRTC_NO_AUDIO', 'no audio codec negotiated with the guest', { sipStatus: 488 });
@@ -196,6 +205,7 @@ export class WebRtcGuestLeg extends RoomLegBase<'webrtc'> {
             },
             this.clock,
             o.rtcpIntervalMs,
+            slots,
           );
     this.opened();
     this.negotiation = this.watchConnection(o.connectTimeoutMs ?? 30_000);

@@ -9,17 +9,24 @@
  * through our RtpStreamRewriter (SSRC = our answer's a=ssrc for video, 90 kHz, no marker
  * games), is protected by the transport's core SRTP session and written to the ICE connection;
  * werift's RTCRtpSender is bypassed as for audio. RTCP: the browser's PLI/FIR about our video
- * SSRC goes to the room; our PLI toward the browser names the SSRC it sends video with; our
+ * SSRC (or a slot's) goes to the room; our PLI toward the browser names the SSRC it sends video with; our
  * sender/receiver reports come from LegRtcp in housekeeping().
+ *
+ * Slots (issue 6, separate tracks): the extra video m-lines the browser offered recvonly are
+ * this video's `slots` (webrtc-guest-video-slot.ts), one participant each (VideoRouter); the
+ * main stream above then carries nothing. Without slots it carries the room's one stream.
  */
 import { randomInt } from 'node:crypto';
-import type { RTCRtpTransceiver, RtpPacket } from 'werift';
-import { videoFormatOf, type VideoFeedback, type VideoFormat } from '../../app/video-plan.ts';
+import { PictureLossIndication, RtcpPayloadSpecificFeedback } from 'werift';
+import type { RTCRtpTransceiver, RtcpPacket, RtpPacket } from 'werift';
+import type { VideoFeedback, VideoFormat } from '../../app/video-plan.ts';
 import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
 import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { LegRtcp } from '../media/leg-rtcp.ts';
-import type { RoomLeg, RoomVideo, VideoSink } from '../media/media-types.ts';
+import type { RoomLeg, VideoSink } from '../media/media-types.ts';
+import { isSlotSink, type SlottedVideo } from '../media/video-slot-types.ts';
+import { GuestVideoSlot, guestVideoFormats } from './webrtc-guest-video-slot.ts';
 import type { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
 import { onReceivedRtp, plainRtpFromWerift } from './werift-received-rtp.ts';
 
@@ -37,11 +44,13 @@ export interface GuestTransportAccess {
   canSend(): boolean;
 }
 
-export class GuestVideo implements RoomVideo {
+export class GuestVideo implements SlottedVideo {
   readonly ssrc: number;
   readonly formats: readonly VideoFormat[];
   readonly feedback: VideoFeedback;
   readonly rtcp: LegRtcp;
+  /** One per extra recvonly video m-line of the offer, in m-line order (empty: older pages). */
+  readonly slots: readonly GuestVideoSlot[];
   private readonly owner: RoomLeg;
   private readonly io: GuestTransportAccess;
   private readonly clock: Clock;
@@ -54,23 +63,42 @@ export class GuestVideo implements RoomVideo {
   rtpIn = 0;
   rtpOut = 0;
 
-  constructor(owner: RoomLeg, transceiver: RTCRtpTransceiver, io: GuestTransportAccess, clock: Clock, rtcpIntervalMs?: number) {
+  constructor(owner: RoomLeg, transceiver: RTCRtpTransceiver, io: GuestTransportAccess, clock: Clock, rtcpIntervalMs?: number, slots: readonly RTCRtpTransceiver[] = []) {
     this.owner = owner;
     this.io = io;
     this.clock = clock;
-    this.formats = transceiver.codecs
-      .filter((c) => ['vp8', 'h264'].includes((c.mimeType.split('/')[1] ?? '').toLowerCase()))
-      .map((c) => videoFormatOf({ payloadType: c.payloadType, name: c.mimeType.split('/')[1] ?? c.mimeType, clockRate: c.clockRate, channels: 1, fmtp: c.parameters, rtcpFb: [] }));
+    this.formats = guestVideoFormats(transceiver);
+    this.slots = slots.map((t, i) => new GuestVideoSlot(i, t, io, clock.now(), rtcpIntervalMs));
     const fb = transceiver.codecs.flatMap((c) => c.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim()));
     this.feedback = { pli: fb.includes('nack pli'), fir: fb.includes('ccm fir') };
     this.ssrc = transceiver.sender.ssrc;
     this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: 90000, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff) });
     this.rtcp = new LegRtcp(this.ssrc, 90000, clock.now(), rtcpIntervalMs);
     onReceivedRtp(transceiver, (rtp) => this.onWeriftRtp(rtp));
-    transceiver.sender.onRtcp.subscribe((p) => {
-      // RFC 4585 6.3.1 PLI / RFC 5104 4.3.1 FIR about our video stream
-      if (p.type === 206 && 'feedback' in p) this.sink?.onVideoKeyFrameRequest(this.owner);
-    });
+    // Key frame requests are taken off the transport, not werift's routing: werift hands a
+    // PSFB to the sender or receiver its SENDER SSRC names first (router.ts routeRtcp), and a
+    // browser's feedback carries its own camera's SSRC there, so requests about our slots
+    // (and about the main stream) would reach the camera's receiver instead.
+    transceiver.dtlsTransport.onRtcp.subscribe((p) => this.onTransportRtcp(p));
+  }
+
+  /** RFC 4585 6.3.1 PLI (media SSRC) / RFC 5104 4.3.1 FIR (FCI SSRCs) naming one of our video SSRCs. */
+  private onTransportRtcp(p: RtcpPacket): void {
+    if (this.closed || !(p instanceof RtcpPayloadSpecificFeedback)) return;
+    const fb: unknown = p.feedback;
+    let named: readonly number[] = [];
+    if (fb instanceof PictureLossIndication) named = [fb.mediaSsrc];
+    else if (typeof fb === 'object' && fb !== null && 'fir' in fb && Array.isArray(fb.fir)) named = (fb.fir as { ssrc?: unknown }[]).map((e) => (typeof e.ssrc === 'number' ? e.ssrc : -1));
+    for (const ssrc of named) {
+      if (ssrc === this.ssrc) this.sink?.onVideoKeyFrameRequest(this.owner);
+      const slot = this.slots.findIndex((x) => x.ssrc === ssrc);
+      if (slot >= 0) this.onSlotKeyFrameRequest(slot);
+    }
+  }
+
+  private onSlotKeyFrameRequest(slot: number): void {
+    const sink = this.sink;
+    if (sink !== null && isSlotSink(sink)) sink.onVideoSlotKeyFrameRequest(this.owner, slot);
   }
 
   private onWeriftRtp(rtp: RtpPacket): void {
@@ -127,10 +155,12 @@ export class GuestVideo implements RoomVideo {
 
   housekeeping(nowMs: number, wallclockMs: number): void {
     if (!this.closed && this.rtcp.due(nowMs)) this.sendRtcp(this.rtcp.buildReport(nowMs, wallclockMs));
+    for (const s of this.slots) s.housekeeping(nowMs, wallclockMs);
   }
 
   close(): Promise<void> {
     this.closed = true;
+    for (const s of this.slots) s.close();
     this.sink = null;
     return Promise.resolve();
   }
