@@ -14,6 +14,9 @@
  * CPU and the machine's load average are reported too: on a shared machine, latency and loss
  * at high load say more about CPU contention than about the relay, while packets/s per core
  * (CPU time the relay process actually got) stays comparable.
+ *
+ * Then RSS per browser guest after traffic (werift peers, rooms of 2 and 4): the guest-memory
+ * bench's rows (bench `guest-memory`), see guest-memory.bench.ts.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -33,6 +36,7 @@ import { SRTP_SUITES } from '../../src/core/srtp/index.ts';
 import type { SrtpMasterKeyConfig, SrtpSuiteName } from '../../src/core/srtp/index.ts';
 import type { LoadEndpoint, LoadReply, LoadRequest, LoadResult } from '../helpers/media-load.ts';
 import type { Bench, BenchRow } from './contract.ts';
+import { AFTER_TRAFFIC, guestMemoryRows } from './guest-memory.bench.ts';
 
 /** Calls per load level; GATEHOUSE_RELAY_BENCH_CALLS=200,400 overrides (profiling, bigger machines). */
 const LEVELS = (process.env.GATEHOUSE_RELAY_BENCH_CALLS ?? '100,250,400')
@@ -49,6 +53,12 @@ const SUITES: readonly [SrtpSuiteName, SrtpSuiteName] = ['AEAD_AES_256_GCM', 'AE
  */
 const PROFILE_DIR = process.env.GATEHOUSE_RELAY_BENCH_PROFILE ?? '';
 const LOADER = fileURLToPath(new URL('../helpers/media-load.ts', import.meta.url));
+/**
+ * Memory per browser guest (the issue's second memory target) comes from the guest-memory
+ * bench's scenarios with traffic (guest-memory.bench.ts), appended to this bench's rows;
+ * GATEHOUSE_RELAY_BENCH_GUESTS=0 leaves them out.
+ */
+const WITH_GUESTS = process.env.GATEHOUSE_RELAY_BENCH_GUESTS !== '0';
 
 /** A full GC before memory readings, so they show live memory rather than garbage not yet collected. */
 setFlagsFromString('--expose-gc');
@@ -240,6 +250,7 @@ export const bench: Bench = {
     } finally {
       loader.stop();
     }
+    if (WITH_GUESTS) rows.push(...(await guestMemoryRows(AFTER_TRAFFIC)));
     return rows;
   },
 };
