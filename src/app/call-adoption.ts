@@ -18,7 +18,7 @@ import type { CallServiceDeps } from './call-service.ts';
 import type { LiveCall, LiveCalls } from './live-calls.ts';
 import type { ResolvedRoom } from './room-directory.ts';
 import { isDtlsSipLeg, prepareDtlsTakeover, type PreparedTakeover } from './takeover-dtls.ts';
-import { buildTakeoverOffer, legAfterTakeover, takeoverLegPlan } from './takeover-reinvite.ts';
+import { buildTakeoverOffer, legAfterTakeover, storedVideoOf, takeoverLegPlan } from './takeover-reinvite.ts';
 
 export interface AdoptionContext {
   readonly deps: CallServiceDeps;
@@ -94,19 +94,28 @@ export async function adoptCall(ctx: AdoptionContext, record: CallRecord, owners
   }
 }
 
-/** SDES legs (takeover-reinvite.ts): fresh sockets, a new offer with our new (or the same) key. */
+/**
+ * SDES legs (takeover-reinvite.ts): fresh sockets, a new offer with our new (or the same) key.
+ * A leg with an SDES video m-line gets a second pair for it and re-offers it too
+ * (takeover-video.ts); the video stream starts with the leg when the peer accepts it again.
+ */
 async function prepareSdesTakeover(ctx: AdoptionContext, leg: CallRecord['legs'][number]): Promise<PreparedTakeover> {
-  const reserved = await ctx.deps.media.reserveSdes(leg.media.rtcpMux);
+  const storedVideo = storedVideoOf(leg);
+  const reserved = storedVideo === null ? await ctx.deps.media.reserveSdes(leg.media.rtcpMux) : await ctx.deps.media.reserveSdes(leg.media.rtcpMux, storedVideo);
   try {
     const where = { address: ctx.deps.mediaAddress, port: reserved.rtpPort, rtcpPort: reserved.rtcpPort };
-    const offer = buildTakeoverOffer(leg, where, cryptoRng, ctx.deps.takeoverSdesKey ?? 'new');
+    const rv = reserved.video;
+    const videoWhere = rv === undefined ? null : { address: ctx.deps.mediaAddress, port: rv.rtpPort, rtcpPort: rv.rtcpPort };
+    const offer = buildTakeoverOffer(leg, where, cryptoRng, ctx.deps.takeoverSdesKey ?? 'new', videoWhere);
     return {
       offerSdp: offer.sdp,
       release: () => reserved.release(),
       start: (legId, answerSdp) => {
         const plan = takeoverLegPlan(offer, answerSdp);
         if (plan.rtcpMux !== (reserved.rtcpPort === null)) throw new GatehouseError('state', 'TAKEOVER_RTCP_MUX', 'the peer changed rtcp-mux in its answer');
-        const started = reserved.start(legId, plan);
+        const video = plan.video;
+        if (video !== null && video.sdes !== null && video.sdes.rtcpMux !== (rv?.rtcpPort === null)) throw new GatehouseError('state', 'TAKEOVER_RTCP_MUX', 'the peer changed rtcp-mux of the video stream in its answer');
+        const started = video === null ? reserved.start(legId, plan) : reserved.start(legId, plan, video);
         // the peer kept its key: its streams go on with their ROC (RFC 3711 3.3.1), not from 0
         if (plan.remoteKeyUnchanged && leg.inbound !== undefined) started.primeInbound?.(leg.inbound);
         const call = {
@@ -119,7 +128,7 @@ async function prepareSdesTakeover(ctx: AdoptionContext, leg: CallRecord['legs']
           ready: Promise.resolve({
             call,
             newLeg: (dialog) => ({ ...legAfterTakeover(leg, offer, answerSdp, plan, where, dialog), inbound: plan.remoteKeyUnchanged ? (leg.inbound ?? []) : [] }),
-            log: { suite: plan.suite, remoteKeyUnchanged: plan.remoteKeyUnchanged },
+            log: { suite: plan.suite, remoteKeyUnchanged: plan.remoteKeyUnchanged, ...(offer.video === null ? {} : { video: video !== null }) },
           }),
         };
       },

@@ -15,7 +15,7 @@
  * `stopAccepting` hands live calls to other instances (src/app/drain-migration.ts).
  */
 import type { MediaPlane, OpenedLeg } from '../ports/media-plane.ts';
-import { dtlsNegotiated, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
+import type { CryptoPolicy, PeerContext } from '../../crypto-policy/index.ts';
 import { peerOf } from './leg-request.ts';
 import type { CallOwnership, CallRecord } from '../core/call/call-record.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -36,6 +36,7 @@ import { firstCallRecord, snapshotRecord, type RecordChange, type RecordContext 
 import { realTimers, type InstanceLifecycle } from './instance-lifecycle.ts';
 import type { TakeoverSdesKey } from './takeover-reinvite.ts';
 import { drainUntilEmpty } from './drain-migration.ts';
+import { failInvite, watchDtls } from './call-setup-outcomes.ts';
 import { GuestResumer } from './guest-resume.ts';
 import { startInboundRefresh } from './inbound-refresh.ts';
 import { onVideoInfo } from './video-info.ts';
@@ -228,21 +229,8 @@ export class CallService implements Service {
     if (opened.keyed) this.#watchDtls(call, opened.keyed, policy.profile, peer, o.audioIndex, log);
   }
 
-  /** DTLS legs learn their suite in the handshake: audit it like SDES, hang up if it fails. */
   #watchDtls(call: LiveCall, keyed: NonNullable<OpenedLeg['keyed']>, profileName: string, peer: PeerContext, index: number, log: Logger): void {
-    keyed.then(
-      (k) => {
-        const profile = this.#deps.policy.findProfile(profileName);
-        const n = profile.ok && k.peerProfiles ? dtlsNegotiated(profile.profile, k.peerProfiles, peer, { index, kind: 'audio' }) : null;
-        if (n?.metric) srtpNegotiationsTotal.inc({ ...n.metric });
-        if (n?.downgrade) log.info({ audit: n.downgrade }, 'SRTP negotiated below the profile first choice');
-        log.info({ room: call.room.id, suite: k.suite, keying: call.keying }, 'DTLS-SRTP keyed');
-      },
-      (err: unknown) => {
-        log.warn({ err, room: call.room.id }, 'DTLS-SRTP failed; ending the call');
-        void this.hangUp(call.dialogId, 'dtls-failed');
-      },
-    );
+    watchDtls({ policy: this.#deps.policy, hangUp: (d, cause) => this.hangUp(d, cause) }, call, keyed, profileName, peer, index, log);
   }
 
   async #onRequest(req: IncomingDialogRequest): Promise<void> {
@@ -407,17 +395,6 @@ export class CallService implements Service {
   }
 
   #fail(inv: IncomingInvite, err: unknown): void {
-    const e = err as { sipStatus?: number | null; code?: string; sipReason?: string };
-    const status = typeof e.sipStatus === 'number' && e.sipStatus >= 400 ? e.sipStatus : 500;
-    // a 4xx is the caller's offer or the room refusing it (e.g. Opus into a mix), logged like
-    // the other rejections; anything else is our failure
-    if (status < 500) this.#deps.logger.info({ callId: inv.callId, status, code: e.code }, 'call rejected');
-    else this.#deps.logger.error({ err, callId: inv.callId }, 'call setup failed');
-    callsRejectedTotal.inc({ status: String(status), code: e.code ?? 'INTERNAL' });
-    // The phrase matches the status (a 488 from the media room is no internal error), and the
-    // error's caller-safe sipReason goes in a Warning (RFC 3261 20.43), as #reject does; never
-    // the message, which names other participants' legs.
-    const warning = typeof e.sipReason === 'string' ? `399 gatehouse "${warningText(e.sipReason)}"` : undefined;
-    void this.#deps.backend.reject(inv.requestId, status, reasonPhrase(status), warning).catch(() => undefined);
+    failInvite(this.#deps, inv, err);
   }
 }

@@ -18,13 +18,17 @@
  *   random sequence number, so no keystream of the old owner is repeated (RFC 3711 8: the
  *   keystream depends on SSRC and index) unless the random SSRC collides (2^-32);
  * - `a=sendrecv`: what we want; a peer still holding us answers sendonly (RFC 3264 6.1);
- * - `a=ssrc` lines dropped: the new owner sends with a new SSRC.
+ * - `a=ssrc` lines dropped: the new owner sends with a new SSRC;
+ * - an accepted SDES video m-line (room legs with video, video-plan.ts) moves the same way to
+ *   the video ports the caller bound, with its own a=crypto (takeover-video.ts); without video
+ *   ports it is offered with port 0, which stops it (RFC 3264 8.2). Both streams are on the
+ *   caller's one media address: the session-level `c=` covers them.
  *
  * `takeoverLegPlan` turns the peer's answer into what a new SDES media leg needs (same shape as
  * `sdesLegPlan` produces for an incoming call). The offer and the plan hold key material:
  * send them, never log them.
  */
-import { cryptoLines, connection, direction, offeredCodecs, parseSdp, rtcp, rtcpMux, SdpParseError, serializeCrypto, type CryptoAttribute, type CryptoKeyParam, type MediaSection, type SdpLine } from '../../sdp/index.ts';
+import { cryptoLines, connection, direction, offeredCodecs, parseSdp, rtcp, rtcpMux, SdpParseError, serializeCrypto, type CryptoAttribute, type CryptoKeyParam, type SdpLine } from '../../sdp/index.ts';
 import { cryptoRng, lookupSuite, masterKeySaltLength, suiteByName, type Rng } from '../../crypto-policy/index.ts';
 import type { CallLeg } from '../core/call/call-record.ts';
 import type { DialogSnapshot } from '../core/call/dialog-snapshot.ts';
@@ -32,14 +36,11 @@ import { GatehouseError } from '../core/errors.ts';
 import { srtpSuite, type SrtpMasterKeyConfig, type SrtpSuiteName } from '../core/srtp/index.ts';
 import type { MediaEndpoint } from './media-endpoint.ts';
 import type { SdesLegPlan } from './sdes-leg-plan.ts';
+import { concatBytes as concat, disabledSection, equalBytes, isDirection, keyConfig, rewriteSection, sdpLine as line, TakeoverError, type TakeoverMedia } from './takeover-sdp-parts.ts';
+import { buildVideoSection, storedVideoSection, takeoverVideoPlan, type TakeoverVideoOffer, type TakeoverVideoPlan } from './takeover-video.ts';
 
-/** Where the new owner receives media for the leg. */
-export interface TakeoverMedia {
-  readonly address: string;
-  readonly port: number;
-  /** RTCP port when not muxed; default port + 1 (RFC 3550 11). Ignored with rtcp-mux. */
-  readonly rtcpPort?: number | null;
-}
+export { TakeoverError, type TakeoverErrorCode, type TakeoverMedia } from './takeover-sdp-parts.ts';
+export { storedVideoOf, type TakeoverVideoOffer, type TakeoverVideoPlan } from './takeover-video.ts';
 
 export interface TakeoverOffer {
   /** The re-INVITE body (application/sdp). Contains our new key: send it, never log it. */
@@ -58,6 +59,8 @@ export interface TakeoverOffer {
   readonly rtcpMux: boolean;
   /** The peer's key||salt before takeover, to tell whether its answer kept it. */
   readonly previousRemoteKeySalt: Uint8Array | null;
+  /** The video m-line carried over (takeover-video.ts), or null when it is not (port 0). */
+  readonly video: TakeoverVideoOffer | null;
 }
 
 export interface TakeoverLegPlan extends SdesLegPlan {
@@ -68,36 +71,9 @@ export interface TakeoverLegPlan extends SdesLegPlan {
    * as replays of a previous context (it has none).
    */
   readonly remoteKeyUnchanged: boolean;
+  /** The video stream to start with the leg; null when none was offered or the peer refused it. */
+  readonly video: TakeoverVideoPlan | null;
 }
-
-export type TakeoverErrorCode =
-  | 'TAKEOVER_NOT_SDES'
-  | 'TAKEOVER_NO_LOCAL_SDP'
-  | 'TAKEOVER_BAD_MEDIA'
-  | 'TAKEOVER_NO_STREAM'
-  | 'TAKEOVER_MULTI_STREAM'
-  | 'TAKEOVER_NO_LOCAL_CRYPTO'
-  | 'TAKEOVER_ANSWER_MALFORMED'
-  | 'TAKEOVER_ANSWER_MLINES'
-  | 'TAKEOVER_STREAM_REJECTED'
-  | 'TAKEOVER_ANSWER_PROTO'
-  | 'TAKEOVER_ANSWER_NO_CRYPTO'
-  | 'TAKEOVER_ANSWER_SUITE'
-  | 'TAKEOVER_ANSWER_KEY_LENGTH'
-  | 'TAKEOVER_ANSWER_NO_CONNECTION'
-  | 'TAKEOVER_NO_COMMON_CODEC';
-
-/** The takeover of one leg cannot go on; the call is ended by the caller. No key in messages. */
-export class TakeoverError extends GatehouseError {
-  constructor(code: TakeoverErrorCode, message: string, cause?: unknown) {
-    const category = code.startsWith('TAKEOVER_ANSWER') || code === 'TAKEOVER_STREAM_REJECTED' || code === 'TAKEOVER_NO_COMMON_CODEC' ? 'protocol' : 'state';
-    super(category, code, message, cause === undefined ? {} : { cause });
-    this.name = 'TakeoverError';
-  }
-}
-
-const line = (type: string, value: string): SdpLine => ({ type, value, lineNo: 0 });
-const isDirection = (v: string): boolean => v === 'sendrecv' || v === 'sendonly' || v === 'recvonly' || v === 'inactive';
 
 function checkPort(p: number, what: string): void {
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TakeoverError('TAKEOVER_BAD_MEDIA', `${what} must be 1..65535`);
@@ -106,8 +82,12 @@ function checkPort(p: number, what: string): void {
 /** How the takeover offer keys our sending direction (see the header comment). */
 export type TakeoverSdesKey = 'new' | 'same';
 
-/** Builds the re-INVITE offer for `leg` moved to `media`. `rng` defaults to node:crypto. */
-export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng = cryptoRng, sdesKey: TakeoverSdesKey = 'new'): TakeoverOffer {
+/**
+ * Builds the re-INVITE offer for `leg` moved to `media`. `rng` defaults to node:crypto.
+ * `video`: where the new owner receives the leg's video; given, an accepted SDES video m-line
+ * of the stored answer is re-offered there (takeover-video.ts), else it is offered with port 0.
+ */
+export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng = cryptoRng, sdesKey: TakeoverSdesKey = 'new', video: TakeoverMedia | null = null): TakeoverOffer {
   if (leg.srtp === null || leg.srtp.keyExchange !== 'sdes') throw new TakeoverError('TAKEOVER_NOT_SDES', `leg ${leg.legId} is not keyed by SDES; DTLS legs run a new handshake instead`);
   if (leg.localSdp === null) throw new TakeoverError('TAKEOVER_NO_LOCAL_SDP', `leg ${leg.legId} has no stored answer to build the new offer from`);
   if (media.address.length === 0 || /\s/.test(media.address)) throw new TakeoverError('TAKEOVER_BAD_MEDIA', 'media address must be one token');
@@ -122,8 +102,13 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
   const accepted = previous.media.filter((m) => m.mLine.port !== 0);
   const section = accepted.find((m) => m.mLine.media === 'audio');
   if (section === undefined) throw new TakeoverError('TAKEOVER_NO_STREAM', 'stored answer has no accepted audio m-line');
-  // other accepted streams (video) are not carried over yet: the new offer keeps their m-lines
-  // (RFC 3264 8: never fewer m-lines than before) with port 0, which stops them (RFC 3264 8.2)
+  // the video m-line moves with the leg when the caller bound ports for it; any other accepted
+  // stream keeps its m-line (RFC 3264 8: never fewer m-lines) with port 0 (RFC 3264 8.2)
+  const videoSection = video === null ? null : storedVideoSection(previous);
+  if (video !== null) {
+    if (video.address.length === 0 || /\s/.test(video.address)) throw new TakeoverError('TAKEOVER_BAD_MEDIA', 'video address must be one token');
+    checkPort(video.port, 'video port');
+  }
   const ours = cryptoLines(section).filter((l) => l.ok);
   const old = ours[0];
   if (old === undefined || !old.ok || ours.length !== 1) throw new TakeoverError('TAKEOVER_NO_LOCAL_CRYPTO', 'stored answer must hold exactly one a=crypto line on the leg m-line (RFC 4568 7.1.2)');
@@ -156,7 +141,14 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
     else if (l.type === 'a' && isDirection(l.value)) continue; // media level says it below
     else out.push(l);
   }
+  let videoOffer: TakeoverVideoOffer | null = null;
   for (const m of previous.media) {
+    if (m === videoSection && video !== null) {
+      const v = buildVideoSection(m, leg.remoteSdp, video, video.address.includes(':') ? 'IP6' : 'IP4', rng, sdesKey);
+      out.push(...v.lines);
+      videoOffer = v.offer;
+      continue;
+    }
     if (m !== section) {
       out.push(...(m.mLine.port === 0 ? m.lines : disabledSection(m)));
       continue;
@@ -179,35 +171,8 @@ export function buildTakeoverOffer(leg: CallLeg, media: TakeoverMedia, rng: Rng 
     formats,
     rtcpMux: muxed,
     previousRemoteKeySalt: concat(remote.masterKey, remote.masterSalt),
+    video: videoOffer,
   };
-}
-
-function rewriteSection(m: MediaSection, media: TakeoverMedia, addrType: string, rtcpPort: number, muxed: boolean, crypto: string): SdpLine[] {
-  const out: SdpLine[] = [];
-  let sawDirection = false;
-  for (const l of m.lines) {
-    if (l.type === 'm') {
-      const [kind, , ...rest] = l.value.split(' ');
-      out.push(line('m', [kind, String(media.port), ...rest].join(' ')));
-    } else if (l.type === 'c') {
-      out.push(line('c', `IN ${addrType} ${media.address}`));
-    } else if (l.type === 'a' && l.value.startsWith('crypto:')) {
-      out.push(line('a', `crypto:${crypto}`));
-    } else if (l.type === 'a' && l.value.startsWith('rtcp:')) {
-      // RFC 3605 2.1; with rtcp-mux the attribute names the RTP port (RFC 5761 5.1.3).
-      out.push(line('a', `rtcp:${muxed ? media.port : rtcpPort} IN ${addrType} ${media.address}`));
-    } else if (l.type === 'a' && isDirection(l.value)) {
-      if (!sawDirection) out.push(line('a', 'sendrecv'));
-      sawDirection = true;
-    } else if (l.type === 'a' && (l.value.startsWith('ssrc:') || l.value.startsWith('ssrc-group:'))) {
-      continue; // RFC 5576: the new owner's sender has a new SSRC
-    } else {
-      out.push(l);
-    }
-  }
-  // No c= here: the session-level one (rewritten by the caller) covers the section.
-  if (!sawDirection) out.push(line('a', 'sendrecv'));
-  return out;
 }
 
 /** From the peer's answer to the re-INVITE to what the new SDES media leg needs. */
@@ -262,6 +227,7 @@ export function takeoverLegPlan(offer: TakeoverOffer, answerText: string): Takeo
     localKey: offer.localKey,
     remoteKey: keyConfig(key.keySalt, suite.keyLength, key),
     remoteKeyUnchanged: prev !== null && equalBytes(prev, key.keySalt),
+    video: offer.video === null ? null : takeoverVideoPlan(offer.video, answer),
   };
 }
 
@@ -287,49 +253,4 @@ export function legAfterTakeover(leg: CallLeg, offer: TakeoverOffer, answerText:
       rtcpMux: plan.rtcpMux,
     },
   };
-}
-
-function keyConfig(keySalt: Uint8Array, keyLength: number, param: CryptoKeyParam): SrtpMasterKeyConfig {
-  const lifetime = param.lifetime === undefined ? undefined : Number(param.lifetime > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : param.lifetime);
-  return {
-    masterKey: keySalt.slice(0, keyLength),
-    masterSalt: keySalt.slice(keyLength),
-    ...(lifetime === undefined ? {} : { lifetime }),
-    ...(param.mki === undefined ? {} : { mki: mkiBytes(param.mki) }),
-  };
-}
-
-/** RFC 4568 6.1 `MKI:length`: the value as `length` big-endian bytes. */
-function mkiBytes(mki: { readonly value: bigint; readonly length: number }): Uint8Array {
-  const out = new Uint8Array(mki.length);
-  let v = mki.value;
-  for (let i = mki.length - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
-}
-
-/** An m-line turned off in a new offer (RFC 3264 8.2): port 0, same proto and formats, and only
- * the a=mid that bundling peers need to match it; no keys, no addresses. */
-function disabledSection(m: MediaSection): SdpLine[] {
-  const [first, ...rest] = m.lines;
-  if (first === undefined) return [];
-  const parts = first.value.split(' ');
-  const mline = line('m', [parts[0] ?? m.mLine.media, '0', ...parts.slice(2)].join(' '));
-  return [mline, ...rest.filter((l) => l.type === 'a' && /^mid:/.test(l.value))];
 }

@@ -92,7 +92,8 @@ export function videoFormatOf(c: NegotiatedCodec): VideoFormat {
   return { pt: c.payloadType, name: c.name, clockRate: c.clockRate, packetizationMode: packetizationMode(params), h264Profile: profile };
 }
 
-function feedbackOf(codecs: readonly NegotiatedCodec[]): VideoFeedback {
+/** What the negotiated codecs accept as a key frame request (also read back by takeover-video.ts). */
+export function videoFeedbackOf(codecs: readonly Pick<NegotiatedCodec, 'rtcpFb'>[]): VideoFeedback {
   const has = (fb: string): boolean => codecs.some((c) => c.rtcpFb.some((x) => x.toLowerCase() === fb));
   return { pli: has('nack pli'), fir: has('ccm fir') };
 }
@@ -122,7 +123,7 @@ export function planVideo(offer: SessionDescription, n: Negotiation, policy: Pol
   if (video.keying?.kind !== audio.keying?.kind) return decline(VIDEO_KEYED_APART);
   const formats = video.codecs.filter((c) => c.clockRate === 90000 && ['vp8', 'h264'].includes(c.name.toLowerCase())).map(videoFormatOf);
   if (formats.length === 0) return decline('video declined: no VP8 or H.264 payload type');
-  const feedback = feedbackOf(video.codecs);
+  const feedback = videoFeedbackOf(video.codecs);
   if (kind === 'webrtc') {
     if (n.bundle === undefined || audio.mid === undefined || video.mid === undefined || !n.bundle.includes(audio.mid) || !n.bundle.includes(video.mid)) return decline(VIDEO_NOT_BUNDLED);
     return { negotiation: n, video: { index: video.index, formats, feedback, sdes: null }, declined: null };

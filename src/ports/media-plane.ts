@@ -43,8 +43,11 @@ export interface MediaPlane {
   join(roomId: string, leg: MediaLegHandle): void;
   /** Removes the leg (if joined) and closes it; closes the room's media when it was the last. */
   leave(roomId: string, leg: MediaLegHandle): Promise<void>;
-  /** Takeover: binds sockets for an SDES leg whose plan is known only after the re-INVITE. */
-  reserveSdes(rtcpMux: boolean): Promise<ReservedSdesMedia>;
+  /**
+   * Takeover: binds sockets for an SDES leg whose plan is known only after the re-INVITE;
+   * `video`: a second pair for the leg's video m-line (its own SRTP stream, sdes-video.ts).
+   */
+  reserveSdes(rtcpMux: boolean, video?: { readonly rtcpMux: boolean }): Promise<ReservedSdesMedia>;
   /**
    * Takeover of a DTLS-SRTP SIP leg (src/app/takeover-dtls.ts): binds sockets before the
    * re-INVITE; the leg then either continues the stored DTLS association (`resume`, the old
@@ -102,8 +105,13 @@ export interface ReservedSdesMedia {
   readonly rtpPort: number;
   /** null: rtcp-mux (RFC 5761). */
   readonly rtcpPort: number | null;
-  /** Starts the leg on the reserved sockets (once); the leg then owns them. */
-  start(id: string, plan: SdesLegPlan): MediaLegHandle;
+  /** The sockets reserved for video (reserveSdes with `video`), else absent. */
+  readonly video?: { readonly rtpPort: number; readonly rtcpPort: number | null };
+  /**
+   * Starts the leg on the reserved sockets (once); the leg then owns them. `video`: start its
+   * video stream on the reserved video sockets too; without it those are freed.
+   */
+  start(id: string, plan: SdesLegPlan, video?: VideoLegPlan): MediaLegHandle;
   /** Frees the sockets if the leg was never started. */
   release(): Promise<void>;
 }

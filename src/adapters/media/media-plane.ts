@@ -18,7 +18,7 @@ import { MediaRoom } from './media-room.ts';
 import { SdesVideo } from './sdes-video.ts';
 import type { VideoLegPlan } from '../../app/video-plan.ts';
 import type { MediaEvent, RoomLeg } from './media-types.ts';
-import type { MediaPortAllocator, PortRange } from './port-allocator.ts';
+import type { MediaPortAllocator, MediaPorts, PortRange } from './port-allocator.ts';
 
 export interface MediaPlaneOptions {
   readonly allocator: MediaPortAllocator;
@@ -105,22 +105,29 @@ export class RoomMediaPlane implements MediaPlane {
     }
   }
 
-  /** The second SRTP stream of an SDES leg with video: own ports, own keys (sdes-video.ts). */
-  async #sdesVideo(owner: SdesMediaLeg, v: VideoLegPlan): Promise<SdesVideo> {
+  /**
+   * The second SRTP stream of an SDES leg with video: own ports, own keys (sdes-video.ts).
+   * `reserved`: ports bound before (takeover); the stream owns them from here on.
+   */
+  async #sdesVideo(owner: SdesMediaLeg, v: VideoLegPlan, reserved?: MediaPorts): Promise<SdesVideo> {
     const plan = v.sdes;
     if (plan === null) throw new GatehouseError('internal', 'MEDIA_VIDEO_NO_SDES', 'SDES leg video without its SDES plan');
-    const ports = await this.#o.allocator.allocate({ rtcpMux: plan.rtcpMux });
+    const ports = reserved ?? (await this.#o.allocator.allocate({ rtcpMux: plan.rtcpMux }));
     try {
-      const formats = v.formats.map((f) => ({ pt: f.pt, name: f.name, clockRate: f.clockRate }));
-      const leg = new SdesMediaLeg({
-        id: `${owner.id}:video`, ports, formats, remote: plan.remote, direction: plan.peerDirection, logger: this.#o.logger,
-        suite: plan.suite, localKey: plan.localKey, remoteKey: plan.remoteKey, stream: 'video',
-      });
-      return new SdesVideo(owner, leg, v.formats, v.feedback);
+      return this.#videoOn(owner, v, plan, ports);
     } catch (err) {
       await ports.release();
       throw err;
     }
+  }
+
+  #videoOn(owner: SdesMediaLeg, v: VideoLegPlan, plan: SdesLegPlan, ports: MediaPorts): SdesVideo {
+    const formats = v.formats.map((f) => ({ pt: f.pt, name: f.name, clockRate: f.clockRate }));
+    const leg = new SdesMediaLeg({
+      id: `${owner.id}:video`, ports, formats, remote: plan.remote, direction: plan.peerDirection, logger: this.#o.logger,
+      suite: plan.suite, localKey: plan.localKey, remoteKey: plan.remoteKey, stream: 'video',
+    });
+    return new SdesVideo(owner, leg, v.formats, v.feedback);
   }
 
   /** A handle for the call layer; SIP INFO picture_fast_update reaches the leg's room through it. */
@@ -136,23 +143,48 @@ export class RoomMediaPlane implements MediaPlane {
    * Takeover (src/app/takeover-reinvite.ts): the new owner needs its port in the re-INVITE
    * offer before it knows the peer's answer, so binding and starting are two steps.
    */
-  async reserveSdes(rtcpMux: boolean): Promise<ReservedSdesMedia> {
+  async reserveSdes(rtcpMux: boolean, video?: { readonly rtcpMux: boolean }): Promise<ReservedSdesMedia> {
     const ports = await this.#o.allocator.allocate({ rtcpMux });
+    let videoPorts: MediaPorts | null = null;
+    try {
+      if (video !== undefined) videoPorts = await this.#o.allocator.allocate({ rtcpMux: video.rtcpMux });
+    } catch (err) {
+      await ports.release();
+      throw err;
+    }
     let started = false;
     return {
       rtpPort: ports.rtpPort,
       rtcpPort: ports.rtcp === null ? null : ports.rtcpPort,
-      start: (id: string, plan: SdesLegPlan): MediaLegHandle => {
+      ...(videoPorts === null ? {} : { video: { rtpPort: videoPorts.rtpPort, rtcpPort: videoPorts.rtcp === null ? null : videoPorts.rtcpPort } }),
+      start: (id: string, plan: SdesLegPlan, v?: VideoLegPlan): MediaLegHandle => {
         if (started) throw new Error('reserved media ports already started');
         started = true;
         const leg = new SdesMediaLeg({
           id, ports, formats: plan.formats, remote: plan.remote, direction: plan.peerDirection, mediaTimeoutMs: this.#o.mediaTimeoutMs, logger: this.#o.logger,
           suite: plan.suite, localKey: plan.localKey, remoteKey: plan.remoteKey,
         });
-        return handle(leg);
+        if (videoPorts === null) return handle(leg);
+        if (v === undefined || v.sdes === null) {
+          void videoPorts.release(); // the peer refused the video m-line: audio only
+          return handle(leg);
+        }
+        try {
+          leg.video = this.#videoOn(leg, v, v.sdes, videoPorts);
+        } catch (err) {
+          void leg.close();
+          void videoPorts.release();
+          throw err;
+        }
+        // the peer's encoder runs on from before the takeover: ask it for a key frame now (sent
+        // once its SSRC is known, sdes-video.ts), so receivers here can decode at once
+        leg.video.requestKeyFrame();
+        return this.#handle(leg);
       },
       release: async () => {
-        if (!started) await ports.release(); // a started leg releases its sockets on close
+        if (started) return; // a started leg releases its sockets on close
+        await ports.release();
+        await videoPorts?.release();
       },
     };
   }

@@ -20,6 +20,8 @@ export class SdesVideo implements RoomVideo {
   private remoteSsrc: number | null = null;
   /** RFC 5104 4.3.1.1: FIR command sequence number, one more per new request. */
   private firSequence = 0;
+  /** A key frame was asked for before the peer's SSRC was known: sent with its first packet. */
+  private keyFramePending = false;
 
   /** `leg` carries the video m-line; `owner` is the participant's audio leg the room knows. */
   constructor(owner: RoomLeg, leg: SdesMediaLeg, formats: readonly VideoFormat[], feedback: VideoFeedback) {
@@ -30,6 +32,10 @@ export class SdesVideo implements RoomVideo {
     const sink: LegSink = {
       onRtp: (_l, packet, view, nowMs) => {
         this.remoteSsrc = view.ssrc;
+        if (this.keyFramePending) {
+          this.keyFramePending = false;
+          this.requestKeyFrame();
+        }
         this.sink?.onVideoRtp(this.owner, packet, view, nowMs);
       },
       onKeyFrameRequest: (_l, mediaSsrc) => {
@@ -72,8 +78,12 @@ export class SdesVideo implements RoomVideo {
 
   requestKeyFrame(): boolean {
     if (!this.feedback.pli && !this.feedback.fir) return false;
-    // before the first packet the SSRC is unknown; RFC 4585 6.3.1 needs one: nothing to ask yet
-    if (this.remoteSsrc === null) return true;
+    // before the first packet the SSRC is unknown and RFC 4585 6.3.1 needs one: asked with the
+    // first packet (a stream taken over mid-call starts between key frames)
+    if (this.remoteSsrc === null) {
+      this.keyFramePending = true;
+      return true;
+    }
     if (this.feedback.pli) this.leg.requestKeyFrame(this.remoteSsrc);
     else this.leg.requestKeyFrame(this.remoteSsrc, this.firSequence++);
     return true;

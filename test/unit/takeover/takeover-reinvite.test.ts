@@ -215,6 +215,7 @@ describe('takeoverLegPlan: the peer\'s answer', () => {
       localKey: offer.localKey,
       remoteKey: { masterKey: peerKey.slice(0, 32), masterSalt: peerKey.slice(32) },
       remoteKeyUnchanged: false,
+      video: null, // no video m-line carried (takeover-video.test.ts)
     });
   });
 
