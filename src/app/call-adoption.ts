@@ -117,7 +117,7 @@ async function prepareSdesTakeover(ctx: AdoptionContext, leg: CallRecord['legs']
         if (video !== null && video.sdes !== null && video.sdes.rtcpMux !== (rv?.rtcpPort === null)) throw new GatehouseError('state', 'TAKEOVER_RTCP_MUX', 'the peer changed rtcp-mux of the video stream in its answer');
         const started = video === null ? reserved.start(legId, plan) : reserved.start(legId, plan, video);
         // the peer kept its key: its streams go on with their ROC (RFC 3711 3.3.1), not from 0
-        if (plan.remoteKeyUnchanged && leg.inbound !== undefined) started.primeInbound?.(leg.inbound);
+        if (leg.inbound !== undefined) started.primeInbound?.(leg.inbound, { audio: plan.remoteKeyUnchanged, video: video?.remoteKeyUnchanged === true });
         const call = {
           plan, keying: 'sdes' as const,
           sdes: { tag: offer.tag, remoteKeySalt: concatBytes(plan.remoteKey.masterKey, plan.remoteKey.masterSalt) },

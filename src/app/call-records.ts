@@ -53,7 +53,7 @@ export interface RecordChange {
   /** After a re-keying re-INVITE: the new SDES keys and the peer's new address. */
   readonly plan?: SdesLegPlan;
   /** The peer's streams' SRTP indexes now (InboundIndex in src/ports/media-plane.ts). */
-  readonly inbound?: readonly { readonly ssrc: number; readonly index: number }[];
+  readonly inbound?: readonly { readonly ssrc: number; readonly index: number; readonly stream?: 'video' }[];
 }
 
 /** RFC 3711 Appendix A guesses the ROC right while a stream moved less than 2^15 packets; a

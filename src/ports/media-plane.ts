@@ -142,14 +142,20 @@ export interface MediaLegHandle {
    * key does not restart at ROC 0 (a call longer than 65,536 packets).
    */
   readonly inboundIndexes?: () => readonly InboundIndex[];
-  /** Continue the peer's streams from these indexes (takeover with the peer's key unchanged). */
-  readonly primeInbound?: (streams: readonly InboundIndex[]) => void;
+  /**
+   * Continue the peer's streams from these indexes (takeover): the audio stream's context when
+   * `which.audio`, the video stream's when `which.video` (each only if the peer kept that
+   * stream's key: a new key starts a new context at ROC 0). Indexes are matched by SSRC.
+   */
+  readonly primeInbound?: (streams: readonly InboundIndex[], which?: { readonly audio: boolean; readonly video: boolean }) => void;
 }
 
 export interface InboundIndex {
   readonly ssrc: number;
   /** RFC 3711 packet index: ROC * 2^16 + SEQ. */
   readonly index: number;
+  /** 'video': the leg's video stream (its own SRTP context); absent: the audio stream. */
+  readonly stream?: 'video';
 }
 
 /** What a re-keying re-INVITE changes on an SDES leg; absent fields stay as they are. */

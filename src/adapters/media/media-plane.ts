@@ -249,7 +249,18 @@ export class RoomMediaPlane implements MediaPlane {
 function handle(leg: RoomLeg, videoKeyFrameRequest?: () => boolean): Handle {
   const dtlsSecrets = leg instanceof DtlsUdpLeg ? { dtlsSecrets: () => secretsOf(leg) } : {};
   // SRTP receive state that survives a takeover (CallLeg.inbound); guests get new keys anyway
-  const srtpState = leg instanceof DtlsUdpLeg || leg instanceof SdesMediaLeg ? { inboundIndexes: () => leg.inboundIndexes(), primeInbound: (s: readonly InboundIndex[]) => leg.primeInbound(s) } : {};
+  // (an SDES leg's video stream has its own context and SSRC: both go in one list)
+  const video = (): SdesVideo | null => (leg.video instanceof SdesVideo ? leg.video : null);
+  const srtpState =
+    leg instanceof DtlsUdpLeg || leg instanceof SdesMediaLeg
+      ? {
+          inboundIndexes: (): InboundIndex[] => [...leg.inboundIndexes(), ...(video()?.inboundIndexes() ?? []).map((v) => ({ ...v, stream: 'video' as const }))],
+          primeInbound: (s: readonly InboundIndex[], which = { audio: true, video: true }) => {
+            if (which.audio) leg.primeInbound(s.filter((x) => x.stream === undefined));
+            if (which.video) video()?.primeInbound(s.filter((x) => x.stream === 'video'));
+          },
+        }
+      : {};
   return {
     ...dtlsSecrets,
     ...srtpState,

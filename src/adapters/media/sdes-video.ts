@@ -24,6 +24,15 @@ export class SdesVideo implements RoomVideo {
   private keyFramePending = false;
 
   /** `leg` carries the video m-line; `owner` is the participant's audio leg the room knows. */
+  /** The peer's video stream's SRTP index (takeover: CallLeg.inbound, with the audio's). */
+  inboundIndexes(): { ssrc: number; index: number }[] {
+    return this.leg.inboundIndexes();
+  }
+
+  primeInbound(streams: readonly { readonly ssrc: number; readonly index: number }[]): void {
+    this.leg.primeInbound(streams);
+  }
+
   constructor(owner: RoomLeg, leg: SdesMediaLeg, formats: readonly VideoFormat[], feedback: VideoFeedback) {
     this.owner = owner;
     this.leg = leg;

@@ -63,7 +63,7 @@ export interface CallLeg {
    * SEQ), refreshed while the call runs: a new owner that keeps the peer's key continues from
    * here instead of ROC 0. Public (sequence state, no key material). Absent in older records.
    */
-  readonly inbound?: readonly { readonly ssrc: number; readonly index: number }[];
+  readonly inbound?: readonly { readonly ssrc: number; readonly index: number; readonly stream?: 'video' }[];
 }
 
 export type CallState = 'setup' | 'active' | 'migrating' | 'ending';
@@ -121,7 +121,7 @@ export const callBodySchema = z
               .nullable(),
             media: z.object({ local: mediaEnd, remote: mediaEnd.nullable(), rtcpMux: z.boolean() }).strict().readonly(),
             inbound: z
-              .array(z.object({ ssrc: z.number().int().min(0).max(0xffffffff), index: z.number().int().min(0).max(2 ** 48 - 1) }).strict().readonly())
+              .array(z.object({ ssrc: z.number().int().min(0).max(0xffffffff), index: z.number().int().min(0).max(2 ** 48 - 1), stream: z.literal('video').optional() }).strict().readonly())
               .max(16)
               .readonly()
               .optional(),
