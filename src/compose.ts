@@ -138,7 +138,8 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
           clock: { now: () => performance.now() },
           wallclock: Date.now,
           describe: () => ({
-            addresses: { sip: sip.addresses.map((a) => `sip:${a.local.family === 'IPv6' ? `[${a.local.address}]` : a.local.address}:${a.local.port};transport=${a.transport}`), media: [mediaAddress], http: null },
+            // advertised addresses: where other instances send a room's callers (302, room homes)
+            addresses: { sip: sip.addresses.map((a) => `sip:${a.advertised.address.includes(':') ? `[${a.advertised.address}]` : a.advertised.address}:${a.advertised.port};transport=${a.transport}`), media: [mediaAddress], http: null },
             capacity: { calls: INSTANCE_CALL_CAPACITY },
           }),
           adopt: (record, ownership) => {
@@ -157,7 +158,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
   calls = new CallService({
     backend: sip.backend,
     policy: effective.policy,
-    rooms: { onDemand: config.rooms.on_demand, maxParticipants: config.rooms.max_participants, rooms: config.rooms.list, pins },
+    rooms: { onDemand: config.rooms.on_demand, maxParticipants: config.rooms.max_participants, rooms: config.rooms.list, pins, redirectToHome: config.rooms.redirect_to_home },
     media,
     mediaAddress,
     store: records ?? store,

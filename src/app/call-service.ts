@@ -23,7 +23,7 @@ import type { Service } from '../ports/service.ts';
 import type { ExportedDialog, IncomingDialogRequest, IncomingInvite, SignallingBackend } from '../ports/signalling-backend.ts';
 import type { InstanceRegistry, RoomHomes, StateStore } from '../ports/state-store.ts';
 import { callsRejectedTotal, callsAnsweredTotal, callsEndedTotal } from '../metrics/calls.ts';
-import { claimRoomHome, leaveRoomHome } from './room-home.ts';
+import { claimRoomHome, leaveRoomHome, redirectToRoomHome, roomHomeElsewhere } from './room-home.ts';
 import { LiveCalls, type LiveCall } from './live-calls.ts';
 import { srtpNegotiationsTotal } from '../metrics/policy.ts';
 import { reasonPhrase } from '../core/sip/reason-phrases.ts';
@@ -206,6 +206,9 @@ export class CallService implements Service {
     const r = resolveRoom(this.#deps.rooms, inv.user, inv.source.remote.address);
     if (!r.ok) return this.#reject(inv, r.status, r.reason, r.code);
     const room = r.room;
+    // a room runs in one process: a SIP caller goes where it already runs (room-home.ts)
+    const home = this.#deps.rooms.redirectToHome === false || inv.source.transport.startsWith('ws') ? null : await roomHomeElsewhere(this.#deps, room.id, inv.user ?? room.id, inv.source.transport);
+    if (home !== null) return redirectToRoomHome(this.#deps, inv, room.id, home);
     if (this.#calls.roomSize(room.id) >= room.maxParticipants) return this.#reject(inv, 486, 'Busy Here - room is full', 'ROOM_FULL');
     if (inv.sdp === null) return this.#reject(inv, 488, 'Not Acceptable Here', 'NO_OFFER', '399 gatehouse "an SDP offer is required in the INVITE"');
     const peer = peerOf(inv);

@@ -15,6 +15,8 @@ export interface RoomDirectoryConfig {
   readonly rooms: readonly RoomConfig[];
   /** Resolved PINs by room id. */
   readonly pins: ReadonlyMap<string, string>;
+  /** rooms.redirect_to_home (default true): 302 SIP callers to the instance the room runs on. */
+  readonly redirectToHome?: boolean;
 }
 
 export interface ResolvedRoom {

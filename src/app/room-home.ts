@@ -3,10 +3,33 @@
  * or mixed in one process, so the instance that runs a room's media claims its home in the store
  * and clears it when the room ends here; takeover and guests follow it (issue 7).
  */
-import { roomSplits } from '../metrics/calls.ts';
+import { callsRejectedTotal, roomSplits } from '../metrics/calls.ts';
+import type { IncomingInvite } from '../ports/signalling-backend.ts';
 import type { CallServiceDeps } from './call-service.ts';
 
 type HomeDeps = Pick<CallServiceDeps, 'homes' | 'instanceId' | 'logger'>;
+
+/**
+ * Where a new SIP caller of `roomId` should go instead of here: the SIP URI (same transport,
+ * the home's advertised address, the Request-URI's user part) of the live instance the room
+ * already runs on, or null to take the call here (no Redis, no home, ours, the home has no
+ * listener for that transport, or the store cannot say).
+ */
+export async function roomHomeElsewhere(
+  deps: Pick<CallServiceDeps, 'homes' | 'registry' | 'instanceId'>,
+  roomId: string,
+  user: string,
+  transport: string,
+): Promise<string | null> {
+  if (!deps.homes || !deps.registry) return null;
+  const home = await deps.homes.homeOf(roomId).catch(() => null);
+  if (home === null || home === deps.instanceId) return null;
+  const instance = (await deps.registry.listInstances().catch(() => [])).find((i) => i.instanceId === home);
+  const uri = instance?.addresses.sip.find((u) => u.toLowerCase().endsWith(`;transport=${transport.toLowerCase()}`));
+  if (uri === undefined) return null;
+  // sip:host:port;transport=x -> sip:user@host:port;transport=x (RFC 3261 19.1.1 escaping of the user)
+  return uri.replace(/^sip:/i, `sip:${encodeURIComponent(user).replace(/%2A/gi, '*')}@`);
+}
 
 /**
  * A call joined a room here: make this instance the room's home, or say loudly that the room
@@ -25,4 +48,11 @@ export async function claimRoomHome(deps: HomeDeps, roomId: string, callId: stri
 /** The room's media no longer runs here: its home is free for whoever runs it next. */
 export async function leaveRoomHome(deps: HomeDeps, roomId: string): Promise<void> {
   await deps.homes?.leaveHome(roomId, deps.instanceId).catch((err: unknown) => deps.logger.warn({ err, room: roomId }, 'could not clear the room home'));
+}
+
+/** Sends a new caller to the room's home (302, RFC 3261 21.3.3); counted with the rejections. */
+export async function redirectToRoomHome(deps: Pick<CallServiceDeps, 'backend' | 'logger'>, inv: IncomingInvite, roomId: string, contact: string): Promise<void> {
+  callsRejectedTotal.inc({ status: '302', code: 'ROOM_ELSEWHERE' });
+  deps.logger.info({ callId: inv.callId, room: roomId, to: contact.replace(/^sip:[^@]*@/i, 'sip:') }, 'room runs on another instance: caller redirected there');
+  await deps.backend.redirect(inv.requestId, [contact]);
 }

@@ -40,6 +40,11 @@ export const roomsSchema = z
     max_participants: z.number().int().min(2).max(64).default(16),
     /** No RTP from a sendrecv participant for this long ends its call (BYE, reason recorded). */
     media_timeout_s: z.number().int().min(0).max(3600).default(30),
+    /** With Redis: a SIP caller of a room that already runs on another live instance gets a
+     * 302 to that instance (a room is relayed/mixed in one process); false: the call is taken
+     * here and does not hear the others (logged and counted). Browser guests are never
+     * redirected. */
+    redirect_to_home: z.boolean().default(true),
     list: z.array(roomSchema).default([]),
   })
   .prefault({})

@@ -143,6 +143,9 @@ export interface SignallingBackend extends EventEmitter<SignallingBackendEvents>
   /** Final non-2xx (e.g. 480, 488) with a reason phrase, optional Warning text and, for 503,
    * Retry-After seconds (RFC 3261 21.5.4) so upstream proxies fail over. */
   reject(requestId: string, status: number, reason: string, warning?: string, retryAfterSeconds?: number): Promise<void>;
+  /** 302 Moved Temporarily with these Contact URIs (RFC 3261 21.3.3): the caller re-sends its
+   * INVITE there (e.g. to the instance a room runs on). */
+  redirect(requestId: string, contacts: readonly string[]): Promise<void>;
   /** Send a request in a dialog (re-INVITE, BYE, INFO, OPTIONS, UPDATE); resolves with the
    * final response (the ACK for a 2xx re-INVITE is sent by the backend). */
   request(dialogId: string, method: InDialogMethod, body?: { readonly contentType: string; readonly body: string }): Promise<DialogReply>;

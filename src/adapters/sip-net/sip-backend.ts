@@ -130,6 +130,14 @@ export class EmbeddedSignallingBackend extends EventEmitter<SignallingBackendEve
     }
   }
 
+  async redirect(requestId: string, contacts: readonly string[]): Promise<void> {
+    const p = this.takePending(requestId);
+    const headers: SipHeader[] = contacts.map((c) => ({ name: 'Contact', value: `<${c}>` }));
+    if (!this.engine.respond(requestId, createResponse(p.ctx.request, 302, 'Moved Temporarily', headers, { toTag: p.ctx.toTag }))) {
+      throw new GatehouseError('state', 'SIP_REQUEST_GONE', 'the request was cancelled or timed out');
+    }
+  }
+
   async request(dialogId: string, method: InDialogMethod, body?: { readonly contentType: string; readonly body: string }): Promise<DialogReply> {
     const entry = this.dialogs.get(dialogId);
     if (entry === undefined) throw new GatehouseError('state', 'SIP_NO_DIALOG', `no dialog ${dialogId}`, { sipStatus: 481 });

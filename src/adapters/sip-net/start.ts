@@ -34,8 +34,9 @@ export interface SipNetDeps {
 
 export interface RunningSipEngine {
   readonly backend: SignallingBackend;
-  /** Bound addresses per listener, in config order (port 0 resolved). */
-  readonly addresses: ReadonlyArray<{ readonly transport: TransportName; readonly local: SipAddress }>;
+  /** Bound addresses per listener, in config order (port 0 resolved), and what each advertises
+   * (sip.public_address, else the bound address: RFC 3261 18.2.1 sent-by/Contact). */
+  readonly addresses: ReadonlyArray<{ readonly transport: TransportName; readonly local: SipAddress; readonly advertised: SipAddress }>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +53,7 @@ export async function startSipEngine(config: SipNetConfig, deps: SipNetDeps = {}
     deps.clock,
   );
   const backend = new EmbeddedSignallingBackend(engine, deps.logger);
-  const addresses = engine.transports.all.map((l) => ({ transport: l.transport.name, local: l.transport.local }));
+  const addresses = engine.transports.all.map((l) => ({ transport: l.transport.name, local: l.transport.local, advertised: engine.transports.advertised(l) }));
   deps.logger?.info({ listeners: addresses.map((a) => `${a.transport}:${a.local.address}:${String(a.local.port)}`) }, 'sip engine listening');
   return {
     backend,
