@@ -233,7 +233,9 @@ export class CallService implements Service {
   }
 
   #watchDtls(call: LiveCall, keyed: NonNullable<OpenedLeg['keyed']>, profileName: string, peer: PeerContext, index: number, log: Logger): void {
-    watchDtls({ policy: this.#deps.policy, hangUp: (d, cause) => this.hangUp(d, cause) }, call, keyed, profileName, peer, index, log);
+    // a leg replaced meanwhile (a guest's re-offer) failing is no reason to end the call
+    const hangUp = (d: string, cause: string): Promise<void> => (this.#calls.get(d)?.leg === call.leg ? this.hangUp(d, cause) : Promise.resolve());
+    watchDtls({ policy: this.#deps.policy, hangUp }, call, keyed, profileName, peer, index, log);
   }
 
   async #onRequest(req: IncomingDialogRequest): Promise<void> {

@@ -36,6 +36,9 @@ export async function answerSdesReinvite(ctx: SdesReinviteContext, call: LiveCal
       tag: call.sdes.tag,
       remoteKeySalt: call.sdes.remoteKeySalt,
       negotiate: reofferNegotiator(policy, peer, call.room.profile),
+      // the peer's SDP our answer answered (its video a=crypto and address: reinvite-video.ts);
+      // the record gets this request's body after the answer (RecordChange.remoteSdp)
+      previousOffer: call.record?.legs[0]?.remoteSdp ?? call.unstored?.remoteSdp ?? null,
     },
     req.body,
   );
@@ -45,7 +48,8 @@ export async function answerSdesReinvite(ctx: SdesReinviteContext, call: LiveCal
     return null;
   }
   if (r.change) {
-    // RFC 4568 7.1.4: the new receive context is in place before the peer has our answer
+    // RFC 4568 7.1.4: the new receive contexts (audio and video) are in place before the peer
+    // has our answer; a video m-line turned off (port 0) stops the video stream here
     call.leg.rekey(r.change.rekey);
     call.plan = r.change.plan;
     call.sdes = r.change.sdes;

@@ -24,6 +24,9 @@
  *   there (docs/media-latching.md). RFC 4568 7.1.4 wants a new key with a new address; a move
  *   that keeps the key is accepted anyway (the context simply continues).
  *
+ * - The video m-line (its own a=crypto and address, RFC 4568 6): the same rules on its own
+ *   stream, and port 0 stops it (reinvite-video.ts); both streams switch in one step.
+ *
  * Not supported (488 with a Warning saying so): no audio or a different m-line for it, a switch
  * to DTLS-SRTP, a change of rtcp-mux, dropping the codec we send. The answer is our previous
  * answer with the direction (and a=crypto when it changed) rewritten and the o= version
@@ -35,6 +38,7 @@ import type { LegRekey } from '../ports/media-plane.ts';
 import { negotiateOffer, type OfferOutcome } from './negotiate-offer.ts';
 import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
 import { GatehouseError } from '../core/errors.ts';
+import { answerVideoReinvite, rewriteVideoSection, type VideoChangeWhat } from './reinvite-video.ts';
 
 export interface ReinviteContext {
   readonly previousAnswer: string;
@@ -47,6 +51,11 @@ export interface ReinviteContext {
   readonly remoteKeySalt: Uint8Array;
   /** The initial-offer negotiation (crypto policy + codecs) applied to a re-offer. */
   readonly negotiate: (offerSdp: string) => OfferOutcome;
+  /**
+   * The peer's SDP our previous answer answered (its video a=crypto and address,
+   * reinvite-video.ts); absent or null: a video m-line is left as it is.
+   */
+  readonly previousOffer?: string | null;
 }
 
 export interface ReinviteChange {
@@ -57,7 +66,7 @@ export interface ReinviteChange {
   /** The peer's a=crypto line now in force. */
   readonly sdes: { readonly tag: number; readonly remoteKeySalt: Uint8Array };
   /** For the log: which parts changed (never the keys). */
-  readonly what: { readonly peerRekeyed: boolean; readonly weRekeyed: boolean; readonly suiteChanged: boolean; readonly moved: boolean };
+  readonly what: { readonly peerRekeyed: boolean; readonly weRekeyed: boolean; readonly suiteChanged: boolean; readonly moved: boolean } & Partial<VideoChangeWhat>;
 }
 
 export type ReinviteOutcome =
@@ -108,8 +117,11 @@ export function answerReinvite(ctx: ReinviteContext, offerText: string): Reinvit
   let next: SdesLegPlan = plan;
   let sdes = { tag: ctx.tag, remoteKeySalt: ctx.remoteKeySalt };
   let cryptoLine: string | null = null;
+  // the negotiation runs at most once, for audio and video keys alike (reinvite-video.ts)
+  let negotiated: OfferOutcome | null = null;
+  const negotiate = (): OfferOutcome => (negotiated ??= ctx.negotiate(offerText));
   if (!keysUnchanged) {
-    const outcome = ctx.negotiate(offerText);
+    const outcome = negotiate();
     if (!outcome.ok) return { ok: false, status: outcome.status, reason: outcome.reason, warning: outcome.warning };
     const accepted = outcome.plan.media.find((m) => m.index === plan.mediaIndex && m.verdict === 'accept');
     const decision = outcome.policy.media.find((d) => d.index === plan.mediaIndex);
@@ -149,17 +161,33 @@ export function answerReinvite(ctx: ReinviteContext, offerText: string): Reinvit
   const peerDirection: Direction = holdAddress ? 'sendonly' : direction(offer, audio);
   next = { ...next, peerDirection };
   const ours = answerDirection(peerDirection, 'sendrecv');
-  const answer = rewriteAnswer(ctx.previousAnswer, ctx.version, ours, cryptoLine);
+  // the video m-line, its own a=crypto and address (reinvite-video.ts)
+  const v = answerVideoReinvite({ previousAnswer: parseOrNull(ctx.previousAnswer), previousOffer: parseOrNull(ctx.previousOffer ?? null), offer, negotiate });
+  if (!v.ok) return v;
+  let answer = rewriteAnswer(ctx.previousAnswer, ctx.version, ours, cryptoLine);
+  if (v.index !== null) answer = rewriteVideoSection(answer, v.index, v.cryptoLine, v.off);
   const remoteKey = next.remoteKey !== plan.remoteKey;
   const localKey = next.localKey !== plan.localKey;
-  if (!remoteKey && !localKey && !moved) return { ok: true, answer, peerDirection, change: null };
+  if (!remoteKey && !localKey && !moved && v.rekey === null) return { ok: true, answer, peerDirection, change: null };
   const rekey: LegRekey = {
     ...(next.suite === plan.suite ? {} : { suite: next.suite }),
     ...(remoteKey ? { remoteKey: next.remoteKey } : {}),
     ...(localKey ? { localKey: next.localKey } : {}),
     ...(moved ? { remote: next.remote } : {}),
+    ...(v.rekey === null ? {} : { video: v.rekey }),
   };
-  return { ok: true, answer, peerDirection, change: { rekey, plan: next, sdes, what: { peerRekeyed: remoteKey, weRekeyed: localKey, suiteChanged: next.suite !== plan.suite, moved } } };
+  return { ok: true, answer, peerDirection, change: { rekey, plan: next, sdes, what: { peerRekeyed: remoteKey, weRekeyed: localKey, suiteChanged: next.suite !== plan.suite, moved, ...(v.what ?? {}) } } };
+}
+
+/** Our previous answer or the peer's previous SDP, for the video decision; null when unusable. */
+function parseOrNull(text: string | null): ReturnType<typeof parseSdp> | null {
+  if (text === null) return null;
+  try {
+    return parseSdp(text);
+  } catch (err) {
+    if (err instanceof SdpParseError) return null;
+    throw err;
+  }
 }
 
 function rewriteAnswer(answer: string, version: number, dir: Direction, cryptoLine: string | null): string {

@@ -158,8 +158,8 @@ export interface InboundIndex {
   readonly stream?: 'video';
 }
 
-/** What a re-keying re-INVITE changes on an SDES leg; absent fields stay as they are. */
-export interface LegRekey {
+/** What a re-keying re-INVITE changes on one SRTP stream of an SDES leg; absent fields stay as they are. */
+export interface LegStreamRekey {
   /** New suite (the policy chose another a=crypto line): then both keys must be given. */
   readonly suite?: SrtpSuiteName;
   /** The peer's new key (RFC 4568 7.1.4): a fresh receive context, ROC 0, empty replay window. */
@@ -170,3 +170,12 @@ export interface LegRekey {
   readonly remote?: { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number };
 }
 
+/**
+ * What a re-keying re-INVITE changes on an SDES leg: its audio stream (the fields of
+ * LegStreamRekey) and, `video`, its video stream (own a=crypto and address, RFC 4568 6;
+ * src/app/reinvite-video.ts), or 'stop' when the re-offer disabled video (port 0, RFC 3264 8.2).
+ * Both are applied in one synchronous step, before the answer.
+ */
+export interface LegRekey extends LegStreamRekey {
+  readonly video?: LegStreamRekey | 'stop';
+}

@@ -16,6 +16,7 @@ import { GatehouseError } from '../../core/errors.ts';
 import { SdesMediaLeg } from './media-leg.ts';
 import { MediaRoom } from './media-room.ts';
 import { SdesVideo } from './sdes-video.ts';
+import { checkRekey } from './sdes-keys.ts';
 import type { VideoLegPlan } from '../../app/video-plan.ts';
 import type { MediaEvent, RoomLeg } from './media-types.ts';
 import type { MediaPortAllocator, MediaPorts, PortRange } from './port-allocator.ts';
@@ -275,7 +276,28 @@ function handle(leg: RoomLeg, videoKeyFrameRequest?: () => boolean): Handle {
     rekey: (u) => {
       // re-keying re-INVITEs exist for SDES only (DTLS legs re-key by a new handshake)
       if (!(leg instanceof SdesMediaLeg)) throw new GatehouseError('internal', 'MEDIA_REKEY_NOT_SDES', `leg ${leg.id} is not keyed by SDES`);
-      leg.rekey(u);
+      if (u.video === undefined) {
+        leg.rekey(u);
+        return;
+      }
+      // the video m-line's own a=crypto/address (src/app/reinvite-video.ts): both streams are
+      // checked first, then switched in one synchronous step (no packet is handled between)
+      const { video: vu, ...audio } = u;
+      const v = video();
+      if (vu !== 'stop' && v === null) throw new GatehouseError('internal', 'MEDIA_REKEY_NO_VIDEO', `leg ${leg.id} has no SDES video stream to re-key`);
+      if (vu !== 'stop' && v !== null) checkRekey(v.srtpSuite, vu);
+      const audioChanges = Object.keys(audio).length > 0;
+      if (audioChanges) checkRekey(leg.srtpSuite, audio);
+      if (vu === 'stop') {
+        // RFC 3264 8.2: the peer disabled the video m-line: the stream and its ports go; the
+        // room's video router drops it at its next membership update and sends it nothing
+        // meanwhile (a closed stream sends nothing)
+        if (v !== null) {
+          leg.video = null;
+          void v.close();
+        }
+      } else if (v !== null) v.rekey(vu);
+      if (audioChanges) leg.rekey(audio);
     },
   };
 }

@@ -11,7 +11,7 @@
 import { createSrtpSession } from '../../core/srtp/index.ts';
 import type { SrtpMasterKeyConfig, SrtpSession, SrtpSuiteName } from '../../core/srtp/index.ts';
 import { GatehouseError } from '../../core/errors.ts';
-import type { LegRekey } from '../../ports/media-plane.ts';
+import type { LegStreamRekey } from '../../ports/media-plane.ts';
 import { RekeyGrace } from './leg-rekey.ts';
 import type { LatchingOptions, RemoteEndpoint } from './media-types.ts';
 import { SourceLatch } from './source-latch.ts';
@@ -121,7 +121,7 @@ export class SdesKeys {
    * sequence continue. remote (RFC 3264 8.3.1): both latches restart unconfirmed at the new
    * SDP address (docs/media-latching.md rule 3); the old source can never latch back.
    */
-  rekey(u: LegRekey, gracePackets: number): SdesRekeyed {
+  rekey(u: LegStreamRekey, gracePackets: number): SdesRekeyed {
     const suite = u.suite ?? this.#suite;
     if (suite !== this.#suite && (u.remoteKey === undefined || u.localKey === undefined)) {
       throw new GatehouseError('internal', 'MEDIA_REKEY_SUITE_KEYS', 'changing the SRTP suite needs new keys for both directions');
@@ -145,4 +145,18 @@ export class SdesKeys {
     }
     return { receiveKey: nextIn !== null, sendKey: nextOut !== null, suite, moved };
   }
+}
+
+/**
+ * Throws what SdesKeys.rekey would throw for `u` on a stream now on `suite`, changing nothing:
+ * a leg whose audio and video streams re-key together (media-plane.ts handle()) checks both
+ * before it switches either, so one bad part leaves both streams as they were.
+ */
+export function checkRekey(suite: SrtpSuiteName, u: LegStreamRekey): void {
+  const next = u.suite ?? suite;
+  if (next !== suite && (u.remoteKey === undefined || u.localKey === undefined)) {
+    throw new GatehouseError('internal', 'MEDIA_REKEY_SUITE_KEYS', 'changing the SRTP suite needs new keys for both directions');
+  }
+  if (u.remoteKey !== undefined) createSrtpSession({ suite: next, ...u.remoteKey });
+  if (u.localKey !== undefined) createSrtpSession({ suite: next, ...u.localKey });
 }

@@ -8,6 +8,8 @@
  */
 import type { VideoFeedback, VideoFormat } from '../../app/video-plan.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
+import type { LegStreamRekey } from '../../ports/media-plane.ts';
+import type { SrtpSuiteName } from '../../core/srtp/index.ts';
 import type { SdesMediaLeg } from './media-leg.ts';
 import type { LegSink, MediaDirection, RoomLeg, RoomVideo, VideoSink } from './media-types.ts';
 
@@ -96,6 +98,19 @@ export class SdesVideo implements RoomVideo {
     if (this.feedback.pli) this.leg.requestKeyFrame(this.remoteSsrc);
     else this.leg.requestKeyFrame(this.remoteSsrc, this.firSequence++);
     return true;
+  }
+
+  /**
+   * A re-INVITE changed the video m-line's keys and/or address (src/app/reinvite-video.ts):
+   * the stream switches like an audio leg does, with the same grace window (leg-rekey.ts).
+   */
+  rekey(u: LegStreamRekey, gracePackets?: number): void {
+    this.leg.rekey(u, gracePackets);
+  }
+
+  /** The suite the video stream protects and verifies with now. */
+  get srtpSuite(): SrtpSuiteName {
+    return this.leg.srtpSuite;
   }
 
   updateDirection(direction: MediaDirection, nowMs: number): void {
