@@ -89,6 +89,8 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     },
   });
 
+  // where browsers reach this instance's join page (instance record: other instances redirect here)
+  let webPublicUrl: string | null = null;
   if (config.web.enabled) {
     const wss = sip.addresses.find((a) => a.transport === 'wss');
     const wssHost = config.sip.public_address ?? wss?.local.address ?? '127.0.0.1';
@@ -97,8 +99,23 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     const webTls = config.web.cert_file !== undefined && webKey !== undefined ? { cert: readFileSync(config.web.cert_file, 'utf8'), key: webKey } : serverTls;
     const web = await startJoinServer(
       { listen: hostPortOf(config.web.listen), wssUrl, fallbackWssUrls: config.web.fallback_wss_urls, ...(webTls ? { tls: webTls } : {}), ...(config.web.sip_domain ? { sipDomain: config.web.sip_domain } : {}) },
-      { logger },
+      {
+        logger,
+        // a room runs in one process: a guest of a room homed elsewhere gets that instance's page
+        ...(config.state.store === 'redis' && config.rooms.redirect_to_home
+          ? {
+              roomElsewhere: async (roomId: string): Promise<string | null> => {
+                const home = await store.homeOf(roomId);
+                if (home === null || home === instanceId) return null;
+                const base = (await store.listInstances()).find((i) => i.instanceId === home)?.addresses.http;
+                return base ? `${base.replace(/\/+$/, '')}/join/${encodeURIComponent(roomId)}` : null;
+              },
+            }
+          : {}),
+      },
     );
+    const listenHost = hostPortOf(config.web.listen).host;
+    webPublicUrl = config.web.public_url ?? (listenHost === '0.0.0.0' || listenHost === '::' ? null : web.url);
     services.push({ name: 'web', listening: [`join page ${web.url}/join/ROOM`], stopAccepting: async () => undefined, activeCount: () => 0, close: () => web.close() });
   }
 
@@ -139,7 +156,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
           wallclock: Date.now,
           describe: () => ({
             // advertised addresses: where other instances send a room's callers (302, room homes)
-            addresses: { sip: sip.addresses.map((a) => `sip:${a.advertised.address.includes(':') ? `[${a.advertised.address}]` : a.advertised.address}:${a.advertised.port};transport=${a.transport}`), media: [mediaAddress], http: null },
+            addresses: { sip: sip.addresses.map((a) => `sip:${a.advertised.address.includes(':') ? `[${a.advertised.address}]` : a.advertised.address}:${a.advertised.port};transport=${a.transport}`), media: [mediaAddress], http: webPublicUrl },
             capacity: { calls: INSTANCE_CALL_CAPACITY },
           }),
           adopt: (record, ownership) => {

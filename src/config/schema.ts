@@ -248,6 +248,10 @@ export const configSchema = z.strictObject({
        * dropped mid-call, so it can resume on a survivor (takeover). Empty behind a load
        * balancer: wss_url then reaches a live instance by itself. */
       fallback_wss_urls: z.array(z.string().url().startsWith('wss://', 'must be a wss:// URL')).default([]),
+      /** The join page's base URL as browsers reach THIS instance (https://...); default its
+       * listen address unless that is a wildcard. With Redis, other instances send a room's
+       * guests here when the room runs here (a room runs in one process). */
+      public_url: z.string().url().startsWith('https://', 'must be an https:// URL').optional(),
       /** Host part of sip:ROOM@host the page dials; default the WSS URL's host. */
       sip_domain: z.string().min(1).optional(),
     })

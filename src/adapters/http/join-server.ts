@@ -44,6 +44,11 @@ export interface JoinServerOptions {
 
 export interface JoinServerDeps {
   readonly logger: Logger;
+  /**
+   * With several instances: the join page URL of the live instance a room already runs on, or
+   * null to serve it here (a room is relayed/mixed in one process, so a guest must call there).
+   */
+  readonly roomElsewhere?: (roomId: string) => Promise<string | null>;
 }
 
 export interface JoinServer {
@@ -64,6 +69,7 @@ const ASSET_MAX_AGE_S = 31_536_000;
 export const isRoomId = isValidRoomId;
 
 interface Site {
+  readonly roomElsewhere: ((roomId: string) => Promise<string | null>) | undefined;
   readonly assets: StaticAssets;
   readonly wssUrl: string;
   readonly wssFallbacks: string;
@@ -95,11 +101,14 @@ export async function startJoinServer(options: JoinServerOptions, deps: JoinServ
   const connect = sources.includes('wss:') ? 'wss:' : sources.join(' ');
   if (connect === 'wss:') log.warn({ wssUrl: options.wssUrl }, 'CSP cannot name an IPv6 literal host: connect-src allows any wss: origin');
   const wssFallbacks = (options.fallbackWssUrls ?? []).join(' ');
-  const site: Site = { assets, wssUrl: options.wssUrl, wssFallbacks, sipDomain, headers: securityHeaders(connect) };
+  const site: Site = { roomElsewhere: deps.roomElsewhere, assets, wssUrl: options.wssUrl, wssFallbacks, sipDomain, headers: securityHeaders(connect) };
 
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
     try {
-      handle(req, res, site);
+      void handle(req, res, site).catch((err: unknown) => {
+        log.error({ err }, 'join page request failed');
+        if (!res.headersSent) send(res, 500, 'internal', site, { 'Content-Type': 'text/plain; charset=utf-8' }, 'internal error\n');
+      });
     } catch (err) {
       log.error({ err }, 'join page request failed');
       if (!res.headersSent) send(res, 500, 'internal', site, { 'Content-Type': 'text/plain; charset=utf-8' }, 'internal error\n');
@@ -127,7 +136,7 @@ export async function startJoinServer(options: JoinServerOptions, deps: JoinServ
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, site: Site): void {
+async function handle(req: IncomingMessage, res: ServerResponse, site: Site): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'method', site, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }, 'method not allowed\n');
@@ -137,6 +146,12 @@ function handle(req: IncomingMessage, res: ServerResponse, site: Site): void {
   if (joinMatch !== null) {
     const room = joinMatch[1] ?? '';
     if (isRoomId(room)) {
+      // the room runs on another instance: the guest's page (and its WSS) must come from there
+      const elsewhere = site.roomElsewhere ? await site.roomElsewhere(room).catch(() => null) : null;
+      if (elsewhere !== null) {
+        send(res, 302, 'join', site, { Location: elsewhere, 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8' }, `the room runs at ${elsewhere}\n`);
+        return;
+      }
       const html = site.assets.renderJoin({ room, wssUrl: site.wssUrl, wssFallbacks: site.wssFallbacks, sipDomain: site.sipDomain });
       send(res, 200, 'join', site, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
       return;
