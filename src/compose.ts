@@ -16,6 +16,7 @@ import { RoomMediaPlane } from './adapters/media/media-plane.ts';
 import { CallService } from './app/call-service.ts';
 import { InstanceLifecycle } from './app/instance-lifecycle.ts';
 import { pictureFastUpdateSender } from './app/video-info.ts';
+import { homeInstanceElsewhere } from './app/room-home.ts';
 import { CallRecordCache } from './app/instance-record-cache.ts';
 import { createDevCertificate } from './adapters/http/dev-certificate.ts';
 import { startJoinServer } from './adapters/http/join-server.ts';
@@ -105,9 +106,7 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
         ...(config.state.store === 'redis' && config.rooms.redirect_to_home
           ? {
               roomElsewhere: async (roomId: string): Promise<string | null> => {
-                const home = await store.homeOf(roomId);
-                if (home === null || home === instanceId) return null;
-                const base = (await store.listInstances()).find((i) => i.instanceId === home)?.addresses.http;
+                const base = (await homeInstanceElsewhere(store, store, roomId, instanceId))?.addresses.http;
                 return base ? `${base.replace(/\/+$/, '')}/join/${encodeURIComponent(roomId)}` : null;
               },
             }

@@ -5,9 +5,18 @@
  */
 import { callsRejectedTotal, roomSplits } from '../metrics/calls.ts';
 import type { IncomingInvite } from '../ports/signalling-backend.ts';
+import type { InstanceRegistry, RoomHomes } from '../ports/state-store.ts';
+import type { InstanceRecord } from '../core/call/instance-record.ts';
 import type { CallServiceDeps } from './call-service.ts';
 
 type HomeDeps = Pick<CallServiceDeps, 'homes' | 'instanceId' | 'logger'>;
+
+/** The live instance `roomId` runs on when that is not `me` (its registry record), else null. */
+export async function homeInstanceElsewhere(homes: RoomHomes, registry: InstanceRegistry, roomId: string, me: string): Promise<InstanceRecord | null> {
+  const home = await homes.homeOf(roomId);
+  if (home === null || home === me) return null;
+  return (await registry.listInstances()).find((i) => i.instanceId === home) ?? null;
+}
 
 /**
  * Where a new SIP caller of `roomId` should go instead of here: the SIP URI (same transport,
@@ -22,9 +31,7 @@ export async function roomHomeElsewhere(
   transport: string,
 ): Promise<string | null> {
   if (!deps.homes || !deps.registry) return null;
-  const home = await deps.homes.homeOf(roomId).catch(() => null);
-  if (home === null || home === deps.instanceId) return null;
-  const instance = (await deps.registry.listInstances().catch(() => [])).find((i) => i.instanceId === home);
+  const instance = await homeInstanceElsewhere(deps.homes, deps.registry, roomId, deps.instanceId).catch(() => null);
   const uri = instance?.addresses.sip.find((u) => u.toLowerCase().endsWith(`;transport=${transport.toLowerCase()}`));
   if (uri === undefined) return null;
   // sip:host:port;transport=x -> sip:user@host:port;transport=x (RFC 3261 19.1.1 escaping of the user)

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Linphone, Netns, requireLinphone } from '../../helpers/linphone.ts';
 import { decodedLength, linphoneSipCrypto, NetnsGateway, requireTool, startNetnsRedis, stopChild, toneWav, waitHeard } from './helpers/netns-gateway.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 
 const ROOM = 'rekey-room';
 const TONE_1 = 1000;
@@ -42,7 +43,7 @@ beforeAll(async () => {
   ns = await Netns.create();
   redis = await startNetnsRedis(ns, dir, REDIS_PORT);
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = ['state:', '  store: redis', `  url: redis://127.0.0.1:${REDIS_PORT}`, '  kek:', '    active: k1', '    keys:', `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`];
+  const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek'), { timing: false });
   gw = await NetnsGateway.start(ns, dir, { name: 'gw', sipPort: 5060, mediaBase: 40000, rooms: [ROOM], extraYaml: state });
 }, 60_000);
 

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { requireSipp, runSipp } from '../sip/helpers/sipp.ts';
 
@@ -32,18 +33,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-drain-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   writeFileSync(join(dir, 'rooms.csv'), `SEQUENTIAL\n${ROOM};\n`);
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  takeover_sdes_key: new', // SIPp sends no media: a new key costs it nothing
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  // SIPp sends no media: a new key costs it nothing
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'new' });
   // mediaTimeoutS 0: SIPp sends no RTP, and its calls must end by BYE only
   const opts = { rooms: [{ id: ROOM, max_participants: 32 }], mediaTimeoutS: 0, extraYaml: state };
   [gwA, gwB] = await Promise.all([startRoomGateway(opts), startRoomGateway(opts)]);

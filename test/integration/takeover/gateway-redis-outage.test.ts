@@ -26,6 +26,7 @@ import type { CallRecord } from '../../../src/core/call/call-record.ts';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { rawClient, waitFor } from '../state/redis-raw.ts';
 import { startTcpProxy, type TcpProxy } from '../state/tcp-proxy.ts';
@@ -57,18 +58,8 @@ beforeAll(async () => {
   const kek = randomBytes(32);
   writeFileSync(join(dir, 'k1.kek'), `${kek.toString('base64')}\n`);
   reader = await openRedisStateStore({ url: redis.url, keyring: { activeKeyId: 'k1', keys: new Map([['k1', new Uint8Array(kek)]]) }, name: 'test-reader' });
-  const state = (url: string): string[] => [
-    'state:',
-    '  store: redis',
-    `  url: ${url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  takeover_sdes_key: same', // baresip 1.0 ignores a new key in a re-INVITE
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  // baresip 1.0 ignores a new key in a re-INVITE
+  const state = (url: string): string[] => redisStateYaml(url, join(dir, 'k1.kek'), { sdesKey: 'same' });
   [gwA, gwB] = await Promise.all([
     startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state(`redis://127.0.0.1:${proxy.port}`) }),
     startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state(redis.url) }),

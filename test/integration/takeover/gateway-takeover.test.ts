@@ -26,6 +26,7 @@ import type { CallRecord } from '../../../src/core/call/call-record.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { allValues, rawClient } from '../state/redis-raw.ts';
 
@@ -52,18 +53,7 @@ beforeAll(async () => {
   const kek = randomBytes(32);
   writeFileSync(join(dir, 'k1.kek'), `${kek.toString('base64')}\n`);
   reader = await openRedisStateStore({ url: redis.url, keyring: { activeKeyId: 'k1', keys: new Map([['k1', new Uint8Array(kek)]]) }, name: 'test-reader' });
-  const state = (stateYaml = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  takeover_sdes_key: same',
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ]);
+  const state = (stateYaml = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' }));
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })]);
   [b1, b2] = await Promise.all([Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 } }), Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_2 } })]);
 }, 60_000);

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Baresip } from '../../helpers/baresip.ts';
 import { joinRoom, launchChromium, readSuiteLine, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { analyseBeeps, isBeeping, waitForBaresipBeeps, waitForPageTone, type BeepReading } from '../rooms/chromium-audio-checks.ts';
 
@@ -37,19 +38,8 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-guest-takeover-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    // baresip 1.0 never re-keys on a re-INVITE (see gateway-takeover.test.ts)
-    '  takeover_sdes_key: same',
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  // baresip 1.0 never re-keys on a re-INVITE (see gateway-takeover.test.ts)
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
   gwB = await startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state });
   gwA = await startRoomGateway({ rooms: [{ id: ROOM }], web: true, webFallbackWssUrls: [`wss://127.0.0.1:${String(gwB.wssPort)}`], extraYaml: state });
   baresip = await Baresip.start({ mediaenc: 'srtp-mand', source: { sine: SINE_HZ } });

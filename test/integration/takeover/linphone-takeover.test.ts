@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Linphone, Netns, requireLinphone } from '../../helpers/linphone.ts';
 import { decodedLength, linphoneSipCrypto, NetnsGateway, requireTool, startNetnsRedis, stopChild, toneWav, waitHeard } from '../sip/helpers/netns-gateway.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 
 const ROOM = 'takeover-room';
 const REDIS_PORT = 6379;
@@ -48,17 +49,7 @@ beforeAll(async () => {
   const kek = randomBytes(32);
   writeFileSync(join(dir, 'k1.kek'), `${kek.toString('base64')}\n`);
   // the default takeover_sdes_key (`new`): no such line
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: redis://127.0.0.1:${REDIS_PORT}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek'));
   [gwA, gwB] = await Promise.all([
     NetnsGateway.start(ns, dir, { name: 'a', sipPort: 5060, mediaBase: 40000, rooms: [ROOM], extraYaml: state }),
     NetnsGateway.start(ns, dir, { name: 'b', sipPort: 5062, mediaBase: 40500, rooms: [ROOM], extraYaml: state }),

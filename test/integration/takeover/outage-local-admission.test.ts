@@ -16,6 +16,7 @@ import { startRedisServer, type RedisServer } from '../../helpers/redis-server.t
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { requireSipp, runSipp } from '../sip/helpers/sipp.ts';
 import { startTcpProxy, type TcpProxy } from '../state/tcp-proxy.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 
 const ROOM = 'local-room';
 
@@ -35,16 +36,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'k1.kek'), `${kek.toString('base64')}\n`);
   writeFileSync(join(dir, 'rooms.csv'), `SEQUENTIAL\n${ROOM};\n`);
   reader = await openRedisStateStore({ url: redis.url, keyring: { activeKeyId: 'k1', keys: new Map([['k1', new Uint8Array(kek)]]) }, name: 'test-reader' });
-  const yaml = (url: string): string[] => [
-    'admission: { on_state_outage: local }',
-    'state:',
-    '  store: redis',
-    `  url: ${url}`,
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  const yaml = (url: string): string[] => ['admission: { on_state_outage: local }', ...redisStateYaml(url, join(dir, 'k1.kek'), { timing: false })];
   [gwA, gwB] = await Promise.all([
     startRoomGateway({ rooms: [{ id: ROOM }], mediaTimeoutS: 0, extraYaml: yaml(`redis://127.0.0.1:${proxy.port}`) }),
     startRoomGateway({ rooms: [{ id: ROOM }], mediaTimeoutS: 0, extraYaml: yaml(redis.url) }),

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Baresip } from '../../helpers/baresip.ts';
 import { joinRoom, launchChromium, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { waitForBaresipBeeps, waitForPageTone } from '../rooms/chromium-audio-checks.ts';
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-guest-redirect-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = ['state:', '  store: redis', `  url: ${redis.url}`, '  kek:', '    active: k1', '    keys:', `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`];
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { timing: false });
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state })]);
   baresip = await Baresip.start({ mediaenc: 'srtp-mand', source: { sine: SINE_HZ } });
   browser = await launchChromium();

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 
 const ROOM = 'homed-room';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-redirect-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = ['state:', '  store: redis', `  url: ${redis.url}`, '  kek:', '    active: k1', '    keys:', `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`];
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { timing: false });
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })]);
   [b1, b2] = await Promise.all([Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 } }), Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_2 } })]);
 }, 60_000);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { requireSipp, runSipp } from '../sip/helpers/sipp.ts';
 
@@ -28,17 +29,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-timer-takeover-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   writeFileSync(join(dir, 'rooms.csv'), `SEQUENTIAL\n${ROOM};\n`);
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'));
   const opts = { rooms: [{ id: ROOM }], mediaTimeoutS: 0, extraYaml: state };
   [gwA, gwB] = await Promise.all([startRoomGateway(opts), startRoomGateway(opts)]);
 }, 60_000);
@@ -48,6 +39,17 @@ afterAll(async () => {
   await redis?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+async function waitForUdpRequests(gw: RoomGateway, n: number): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const m = /^gatehouse_sip_messages_received_total\{[^}]*transport="udp"[^}]*kind="request"[^}]*\} (\d+)/m.exec(text) ?? /^gatehouse_sip_messages_received_total\{[^}]*kind="request"[^}]*transport="udp"[^}]*\} (\d+)/m.exec(text);
+    if (Number(m?.[1] ?? 0) >= n) return;
+    if (performance.now() > deadline) throw new Error(`gateway received fewer than ${String(n)} UDP requests:\n${text.split('\n').filter((l) => l.startsWith('gatehouse_sip_messages_received')).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 it('kill -9: the survivor re-INVITEs each session-timer call with the Session-Expires negotiated with the dead owner', { timeout: 90_000 }, async () => {
   await gwB.waitForLog('takeover enabled: heartbeat and orphan watcher running');
@@ -64,6 +66,9 @@ it('kill -9: the survivor re-INVITEs each session-timer call with the Session-Ex
   });
   await gwA.waitForLog('call joined room', () => gwA.logs('call joined room').length >= CALLS, 20_000);
   const joined = gwA.logs('call joined room');
+  // kill A only once every call is established at SIPp too: A has received each INVITE and its
+  // ACK (else a 200 still in A's send queue dies with it and SIPp never sees its call answered)
+  await waitForUdpRequests(gwA, 2 * CALLS);
   gwA.process.child.kill('SIGKILL');
   await gwA.process.exited;
 

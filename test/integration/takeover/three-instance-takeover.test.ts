@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 
 const ROOM = 'three-room';
@@ -29,18 +30,8 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-three-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  takeover_sdes_key: same', // baresip 1.0 never re-keys (gateway-takeover.test.ts)
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  // baresip 1.0 never re-keys (gateway-takeover.test.ts)
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
   gws = await Promise.all([0, 1, 2].map(() => startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })));
   [b1, b2] = await Promise.all([Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 } }), Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_2 } })]);
 }, 60_000);

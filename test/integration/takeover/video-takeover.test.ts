@@ -33,6 +33,7 @@ import { waitUntil } from '../../helpers/rtp-peer.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
+import { redisStateYaml } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 
 const ROOM = 'video-takeover';
@@ -53,18 +54,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-video-takeover-'));
   writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = [
-    'state:',
-    '  store: redis',
-    `  url: ${redis.url}`,
-    '  heartbeat_interval_ms: 500',
-    '  instance_ttl_ms: 1500',
-    '  takeover_sdes_key: same',
-    '  kek:',
-    '    active: k1',
-    '    keys:',
-    `      - { id: k1, key_file: ${JSON.stringify(join(dir, 'k1.kek'))} }`,
-  ];
+  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })]);
   [b1, b2] = await Promise.all([
     Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 }, video: A_SIZE }),
