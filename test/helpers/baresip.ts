@@ -115,7 +115,22 @@ export class Baresip {
     proc.on('exit', () => (this.exited = true));
   }
 
+  /**
+   * Starts baresip on free ports. A port probed free can be taken by a parallel test before
+   * baresip binds it ("Address already in use" at start-up): then it is started again on new
+   * ports, at most three times in all; any other start-up failure is thrown at once.
+   */
   static async start(o: BaresipOptions = {}): Promise<Baresip> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Baresip.startOnce(o);
+      } catch (err) {
+        if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(o: BaresipOptions): Promise<Baresip> {
     requireBaresip();
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-baresip-'));
     const sipPort = await freeUdpTcpPort();
