@@ -13,6 +13,7 @@ import { DEFAULT_RATE_LIMIT, type SipNetLimits } from './adapters/sip-net/limits
 import type { ListenConfig } from './adapters/sip-net/transport-set.ts';
 import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
 import { RoomMediaPlane } from './adapters/media/media-plane.ts';
+import { selectSrtpEngine } from './adapters/media/native-srtp.ts';
 import { CallService } from './app/call-service.ts';
 import { InstanceLifecycle } from './app/instance-lifecycle.ts';
 import { pictureFastUpdateSender } from './app/video-info.ts';
@@ -32,6 +33,14 @@ const INSTANCE_CALL_CAPACITY = 10_000;
 
 export async function startCallServices(effective: EffectiveConfig, logger: Logger): Promise<Service[]> {
   const { config, secrets } = effective;
+  // first, before any listener or SRTP session exists: keys prepared from here on use the chosen engine,
+  // and `native` without the addon stops the start before anything listens
+  const engine = selectSrtpEngine(config.media.srtp_engine);
+  if (engine.fallbackReason !== undefined) {
+    logger.warn({ engine: engine.engine, reason: engine.fallbackReason }, 'srtp engine: native not available, using node:crypto (far more CPU per packet; media.srtp_engine: auto)');
+  } else {
+    logger.info({ engine: engine.engine, ...(engine.openssl ? { openssl: engine.openssl } : {}) }, 'srtp engine');
+  }
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const services: Service[] = [];
 

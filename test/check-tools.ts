@@ -34,6 +34,11 @@ if (major < 22 || (major === 22 && minor < 18)) {
   console.error(`Node.js >= 22.18 is required (24 LTS recommended); this is ${process.version}. See README "Prerequisites".`);
   process.exit(1);
 }
+const nativeSrtp = new URL('../dist/native/srtp-crypto.node', import.meta.url);
+if (missing.length === 0 && !existsSync(nativeSrtp)) {
+  console.error('The native SRTP engine is not built (dist/native/srtp-crypto.node); its tests and the gateway processes the tests start need it.\nBuild it with:\n  npm run build:native');
+  process.exit(1);
+}
 if (missing.length > 0) {
   console.error(
     `The integration tests need tools that are not installed: ${missing.map((m) => m.what).join(', ')}.\n` +

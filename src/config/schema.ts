@@ -128,6 +128,12 @@ export const configSchema = z.strictObject({
       /** UDP ports for browser guests (ICE-lite peers bind these themselves); apart from the above. */
       webrtc_port_min: port.default(50000),
       webrtc_port_max: port.default(50999),
+      /**
+       * SRTP engine: `native` (OpenSSL contexts kept per key, `npm run build:native`), `node`
+       * (node:crypto objects per packet, ~30x the CPU per packet), or `auto`: native when built,
+       * else node with a warning at start-up.
+       */
+      srtp_engine: z.enum(['auto', 'native', 'node']).default('auto'),
     })
     .prefault({})
     .superRefine((m, ctx) => {

@@ -169,3 +169,9 @@ export const mediaVideoNoCommonCodec = counter(
 );
 
 export const mediaVideoSwitches = counter('gatehouse_media_video_switches_total', 'Receivers switched to another video source (active speaker), at a key frame.');
+
+export const srtpEngineInfo = gauge(
+  'gatehouse_srtp_engine_info',
+  '1 for the SRTP engine this process uses (media.srtp_engine): native (OpenSSL contexts kept per key) or node (node:crypto objects per packet).',
+  ['engine'],
+);

@@ -28,6 +28,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { createCryptoPolicy } from '../../crypto-policy/index.ts';
 import { RoomMediaPlane } from '../../src/adapters/media/media-plane.ts';
 import { MediaPortAllocator } from '../../src/adapters/media/port-allocator.ts';
+import { selectSrtpEngine } from '../../src/adapters/media/native-srtp.ts';
 import type { CallServiceDeps } from '../../src/app/call-service.ts';
 import { openRoomLeg } from '../../src/app/room-leg-offer.ts';
 import type { ResolvedRoom } from '../../src/app/room-directory.ts';
@@ -257,6 +258,8 @@ async function run(s: Scenario): Promise<BenchRow[]> {
 }
 
 const scenario = JSON.parse(process.argv[2] ?? '{}') as Scenario;
+// the SRTP engine a built gateway runs (media.srtp_engine: auto); fails here when not built
+selectSrtpEngine('native');
 /** To the coordinator; run by hand (no IPC channel), the reply is printed instead. */
 const reply = (m: GatewayReply): Promise<void> =>
   new Promise((resolve) => {

@@ -32,6 +32,8 @@ import { Session } from 'node:inspector/promises';
 import { MediaPortAllocator } from '../../src/adapters/media/port-allocator.ts';
 import { SdesMediaLeg } from '../../src/adapters/media/media-leg.ts';
 import { MediaRoom } from '../../src/adapters/media/media-room.ts';
+import { selectSrtpEngine } from '../../src/adapters/media/native-srtp.ts';
+import { srtpEngineName } from '../../src/core/srtp/native-binding.ts';
 import { SRTP_SUITES } from '../../src/core/srtp/index.ts';
 import type { SrtpMasterKeyConfig, SrtpSuiteName } from '../../src/core/srtp/index.ts';
 import type { LoadEndpoint, LoadReply, LoadRequest, LoadResult } from '../helpers/media-load.ts';
@@ -39,10 +41,16 @@ import type { Bench, BenchRow } from './contract.ts';
 import { AFTER_TRAFFIC, guestMemoryRows } from './guest-memory.bench.ts';
 
 /** Calls per load level; GATEHOUSE_RELAY_BENCH_CALLS=200,400 overrides (profiling, bigger machines). */
-const LEVELS = (process.env.GATEHOUSE_RELAY_BENCH_CALLS ?? '100,250,400')
+const LEVELS = (process.env.GATEHOUSE_RELAY_BENCH_CALLS ?? '100,250,500')
   .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
+/**
+ * SRTP engines to measure (media.srtp_engine), each at every level: `native` is what the gateway
+ * runs when built; `node` (node:crypto) is the fallback, measured in the same run for the ratio.
+ * GATEHOUSE_RELAY_BENCH_ENGINES=native runs one. `native` fails loudly when not built.
+ */
+const ENGINES = (process.env.GATEHOUSE_RELAY_BENCH_ENGINES ?? 'native,node').split(',').filter((e): e is 'native' | 'node' => e === 'native' || e === 'node');
 const WARMUP_MS = 1500;
 const MEASURE_MS = 5000;
 const SUITES: readonly [SrtpSuiteName, SrtpSuiteName] = ['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'];
@@ -185,7 +193,7 @@ async function runRelay(loader: Loader, calls: number): Promise<Measured & { idl
     rooms.push(room);
   }
   const idleKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
-  const m = await profiled(`relay-${calls}`, () => finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
+  const m = await profiled(`relay-${calls}-${srtpEngineName()}`, () => finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
   const loadedKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
   for (const r of rooms) r.close();
   await Promise.all(legs.map((l) => l.close()));
@@ -236,23 +244,26 @@ export const bench: Bench = {
     try {
       for (const calls of LEVELS) {
         const echo = await runEcho(loader, calls);
-        const relay = await runRelay(loader, calls);
-        const p = `calls=${calls}`;
-        const perCore = pps(relay) / relay.cpu;
-        const echoPerCore = pps(echo) / echo.cpu;
-        row(`${p} relayed`, pps(relay), 'packets/s', 'dgram forwarder', pps(relay) / pps(echo));
-        row(`${p} loss`, loss(relay), '%', 'dgram forwarder', loss(echo) === 0 ? undefined : loss(relay) / loss(echo));
-        row(`${p} relay cpu`, 100 * relay.cpu, '% of a core', 'dgram forwarder', relay.cpu / echo.cpu);
-        row(`${p} relayed per core`, perCore, 'packets/s/core', 'dgram forwarder', perCore / echoPerCore);
-        row(`${p} latency p50`, relay.result.p50, 'ms', 'dgram forwarder', relay.result.p50 / echo.result.p50);
-        row(`${p} latency p99`, relay.result.p99, 'ms', 'dgram forwarder', relay.result.p99 / echo.result.p99);
-        row(`${p} added latency p50`, relay.result.p50 - echo.result.p50, 'ms');
-        row(`${p} added latency p99`, relay.result.p99 - echo.result.p99, 'ms');
-        row(`${p} forwarder loss`, loss(echo), '%');
-        row(`${p} loader cpu`, 100 * relay.result.loaderCpu, '% of a core');
-        row(`${p} machine load`, loadavg()[0] ?? Number.NaN, 'loadavg-1m/' + String(cpus().length) + ' cpus');
-        row(`${p} rss per call, set up`, relay.idleKbPerCall, 'KiB');
-        row(`${p} rss per call, after traffic`, relay.loadedKbPerCall, 'KiB');
+        for (const engine of ENGINES) {
+          selectSrtpEngine(engine);
+          const relay = await runRelay(loader, calls);
+          const p = `calls=${calls} ${engine}`;
+          const perCore = pps(relay) / relay.cpu;
+          const echoPerCore = pps(echo) / echo.cpu;
+          row(`${p} relayed`, pps(relay), 'packets/s', 'dgram forwarder', pps(relay) / pps(echo));
+          row(`${p} loss`, loss(relay), '%', 'dgram forwarder', loss(echo) === 0 ? undefined : loss(relay) / loss(echo));
+          row(`${p} relay cpu`, 100 * relay.cpu, '% of a core', 'dgram forwarder', relay.cpu / echo.cpu);
+          row(`${p} relayed per core`, perCore, 'packets/s/core', 'dgram forwarder', perCore / echoPerCore);
+          row(`${p} latency p50`, relay.result.p50, 'ms', 'dgram forwarder', relay.result.p50 / echo.result.p50);
+          row(`${p} latency p99`, relay.result.p99, 'ms', 'dgram forwarder', relay.result.p99 / echo.result.p99);
+          row(`${p} added latency p50`, relay.result.p50 - echo.result.p50, 'ms');
+          row(`${p} added latency p99`, relay.result.p99 - echo.result.p99, 'ms');
+          row(`${p} forwarder loss`, loss(echo), '%');
+          row(`${p} loader cpu`, 100 * relay.result.loaderCpu, '% of a core');
+          row(`${p} machine load`, loadavg()[0] ?? Number.NaN, 'loadavg-1m/' + String(cpus().length) + ' cpus');
+          row(`${p} rss per call, set up`, relay.idleKbPerCall, 'KiB');
+          row(`${p} rss per call, after traffic`, relay.loadedKbPerCall, 'KiB');
+        }
       }
     } finally {
       loader.stop();

@@ -17,6 +17,9 @@ import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBy
 import type { KeyObject } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import { RtpHeader, SrtpSession as WeriftSrtpSession } from 'werift';
+import { loadNativeSrtp } from '../../src/adapters/media/native-srtp.ts';
+import { useNativeSrtp } from '../../src/core/srtp/native-binding.ts';
+import type { SrtpNativeBinding } from '../../src/core/srtp/native-binding.ts';
 import { deriveRtpKeys } from '../../src/core/srtp/kdf.ts';
 import { createSrtpSession, SRTP_SUITE_NAMES, SRTP_SUITES } from '../../src/core/srtp/index.ts';
 import type { SrtpSuite, SrtpSuiteName } from '../../src/core/srtp/index.ts';
@@ -60,9 +63,12 @@ function packet(): Buffer {
 
 type Pair = () => void;
 
-function ours(suite: SrtpSuite, key: Buffer, salt: Buffer): Pair {
+/** Our session on node:crypto, or on the native engine (native/srtp-crypto.c) with `native`. */
+function ours(suite: SrtpSuite, key: Buffer, salt: Buffer, native: SrtpNativeBinding | null = null): Pair {
+  useNativeSrtp(native); // keys are prepared with the engine installed at construction
   const tx = createSrtpSession({ suite: suite.name, masterKey: key, masterSalt: salt });
   const rx = createSrtpSession({ suite: suite.name, masterKey: key, masterSalt: salt });
+  useNativeSrtp(null);
   const p = packet();
   const out = Buffer.alloc(256);
   const back = Buffer.alloc(256);
@@ -160,6 +166,8 @@ export const bench: Bench = {
   async run(): Promise<readonly BenchRow[]> {
     const rows: BenchRow[] = [];
     const names: readonly SrtpSuiteName[] = SRTP_SUITE_NAMES;
+    const loaded = loadNativeSrtp();
+    if (!loaded.ok) throw new Error(`native SRTP engine: ${loaded.reason}`);
     for (const name of names) {
       const suite = SRTP_SUITES[name];
       const key = randomBytes(suite.keyLength);
@@ -178,6 +186,12 @@ export const bench: Bench = {
         const k = compare(mine, naive(suite, key, salt, true));
         rows.push({ bench: 'srtp', metric: `${name} protect+unprotect`, value: k.value, unit: 'pairs/s', baseline: 'naive with KeyObject keys', ratio: k.ratio });
       }
+      const nat = ours(suite, key, salt, loaded.binding);
+      const e = compare(nat, mine);
+      rows.push({ bench: 'srtp', metric: `${name} native protect+unprotect`, value: e.value, unit: 'pairs/s', baseline: 'ours on node:crypto', ratio: e.ratio });
+      const na = allocationsPerPair(nat);
+      rows.push({ bench: 'srtp', metric: `${name} native JS heap per pair`, value: na.heap, unit: 'bytes' });
+      rows.push({ bench: 'srtp', metric: `${name} native ArrayBuffer per pair`, value: na.arrayBuffers, unit: 'bytes' });
       const a = allocationsPerPair(mine);
       rows.push({ bench: 'srtp', metric: `${name} JS heap per pair`, value: a.heap, unit: 'bytes' });
       rows.push({ bench: 'srtp', metric: `${name} ArrayBuffer per pair`, value: a.arrayBuffers, unit: 'bytes' });

@@ -20,9 +20,6 @@ import type { SrtpResult } from './result.ts';
 import { estimateRoc } from './roc.ts';
 import { readU16, readU32, rtpHeaderLength, rtpVersionOk } from './rtp-header.ts';
 import type { SrtpSuite } from './suites.ts';
-import { aesCmTransform } from './transform-cm.ts';
-import { aesGcmTransform } from './transform-gcm.ts';
-import type { SrtpTransform } from './transform.ts';
 
 const MAX_INDEX = 2 ** 48; // 48-bit SRTP packet index
 const MAX_RTCP_INDEX = 0x7fffffff; // 31-bit SRTCP index
@@ -40,7 +37,6 @@ export class SrtpSession {
   private readonly cfg: ValidatedConfig;
   private readonly keys: readonly MasterKey[];
   private active: MasterKey;
-  private readonly transform: SrtpTransform;
   private readonly outRtp = new Map<number, ReplayWindow>();
   private readonly inRtp = new Map<number, ReplayWindow>();
   private readonly outRtcp = new Map<number, OutRtcpStream>();
@@ -59,7 +55,6 @@ export class SrtpSession {
     this.suite = this.cfg.suite;
     this.keys = this.cfg.keys.map((k) => new MasterKey(this.suite, k.masterKey, k.masterSalt, k.mki, k.lifetime, this.cfg.kdr));
     this.active = this.keys[0] as MasterKey;
-    this.transform = this.suite.aead ? aesGcmTransform : aesCmTransform;
   }
 
   /** Protects an RTP packet. out (optional) needs packet.length + tag (+ MKI) octets. */
@@ -86,7 +81,8 @@ export class SrtpSession {
     }
     if (index >= MAX_INDEX || key.exhausted(key.sent, false)) return DROP['lifetime-exceeded'];
     const roc = Math.floor(index / 0x10000);
-    const n = this.transform.protectRtp(key.rtpKeys(index), packet, headerLength, ssrc, roc, seq, key.mki, dst);
+    const k = key.rtpKeys(index);
+    const n = k.transform.protectRtp(k, packet, headerLength, ssrc, roc, seq, key.mki, dst);
     if (w === undefined) {
       w = new ReplayWindow(this.cfg.replayWindow);
       this.outRtp.set(ssrc, w);
@@ -129,7 +125,8 @@ export class SrtpSession {
     const dst = out ?? Buffer.allocUnsafe(payloadEnd);
     if (dst.length < payloadEnd) return DROP['buffer-too-small'];
     const roc = Math.floor(index / 0x10000);
-    if (!this.transform.unprotectRtp(key.rtpKeys(index), packet, headerLength, payloadEnd, tagOffset, ssrc, roc, seq, dst)) {
+    const k = key.rtpKeys(index);
+    if (!k.transform.unprotectRtp(k, packet, headerLength, payloadEnd, tagOffset, ssrc, roc, seq, dst)) {
       return DROP['auth-failed'];
     }
     if (w === undefined) {
@@ -164,7 +161,8 @@ export class SrtpSession {
     }
     const index = s.next;
     if (index > MAX_RTCP_INDEX || key.exhausted(key.sent, true)) return DROP['lifetime-exceeded'];
-    const n = this.transform.protectRtcp(key.rtcpKeys(index), packet, ssrc, index, key.mki, dst);
+    const k = key.rtcpKeys(index);
+    const n = k.transform.protectRtcp(k, packet, ssrc, index, key.mki, dst);
     s.next = index + 1;
     key.sent.srtcp++;
     return result(dst, n);
@@ -209,7 +207,8 @@ export class SrtpSession {
     if (key.exhausted(key.received, true)) return DROP['lifetime-exceeded'];
     const dst = out ?? Buffer.allocUnsafe(bodyEnd);
     if (dst.length < bodyEnd) return DROP['buffer-too-small'];
-    if (!this.transform.unprotectRtcp(key.rtcpKeys(index), packet, bodyEnd, tagOffset, trailerOffset, ssrc, index, encrypted, dst)) {
+    const k = key.rtcpKeys(index);
+    if (!k.transform.unprotectRtcp(k, packet, bodyEnd, tagOffset, trailerOffset, ssrc, index, encrypted, dst)) {
       return DROP['auth-failed'];
     }
     if (w === undefined) {

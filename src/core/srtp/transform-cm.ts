@@ -13,6 +13,8 @@
  * receiver verifies before decrypting (s3.3 step 5) and compares in constant time.
  */
 import { createHmac } from 'node:crypto';
+import { copyBytes } from './copy.ts';
+import { cmRtcpIv, cmRtpIv } from './iv.ts';
 import type { DirectionKeys } from './session-keys.ts';
 import type { SrtpTransform } from './transform.ts';
 
@@ -34,30 +36,6 @@ function counterView(blocks: number): Buffer {
     counterViews[blocks] = v;
   }
   return v;
-}
-
-/** IV for SRTP: salt XOR SSRC (octets 4..7) XOR ROC||SEQ (octets 8..13). */
-function rtpIv(salt: Buffer, ssrc: number, roc: number, seq: number): void {
-  for (let i = 0; i < 14; i++) iv[i] = salt[i] ?? 0;
-  iv[4] = (iv[4] ?? 0) ^ (ssrc >>> 24);
-  iv[5] = (iv[5] ?? 0) ^ ((ssrc >>> 16) & 0xff);
-  iv[6] = (iv[6] ?? 0) ^ ((ssrc >>> 8) & 0xff);
-  iv[7] = (iv[7] ?? 0) ^ (ssrc & 0xff);
-  iv[8] = (iv[8] ?? 0) ^ (roc >>> 24);
-  iv[9] = (iv[9] ?? 0) ^ ((roc >>> 16) & 0xff);
-  iv[10] = (iv[10] ?? 0) ^ ((roc >>> 8) & 0xff);
-  iv[11] = (iv[11] ?? 0) ^ (roc & 0xff);
-  iv[12] = (iv[12] ?? 0) ^ (seq >>> 8);
-  iv[13] = (iv[13] ?? 0) ^ (seq & 0xff);
-}
-
-/** IV for SRTCP: salt XOR SSRC (octets 4..7) XOR 31-bit index (octets 10..13). */
-function rtcpIv(salt: Buffer, ssrc: number, index: number): void {
-  rtpIv(salt, ssrc, 0, 0);
-  iv[10] = (iv[10] ?? 0) ^ (index >>> 24);
-  iv[11] = (iv[11] ?? 0) ^ ((index >>> 16) & 0xff);
-  iv[12] = (iv[12] ?? 0) ^ ((index >>> 8) & 0xff);
-  iv[13] = (iv[13] ?? 0) ^ (index & 0xff);
 }
 
 /** dst[dstStart..+len) = src[srcStart..+len) XOR keystream(iv). */
@@ -96,23 +74,11 @@ function tagMatches(digest: Buffer, packet: Uint8Array, tagOffset: number, tagLe
   return diff === 0;
 }
 
-function copyWithin(src: Uint8Array, srcStart: number, dst: Uint8Array, dstStart: number, len: number): void {
-  if (src.buffer === dst.buffer) {
-    if (src.byteOffset + srcStart === dst.byteOffset + dstStart) return;
-    dst.set(src.subarray(srcStart, srcStart + len), dstStart); // overlap: memmove semantics
-  } else if (len <= 64) {
-    // headers: a byte loop costs less than the view set(subarray()) would allocate per packet
-    for (let i = 0; i < len; i++) dst[dstStart + i] = src[srcStart + i] ?? 0;
-  } else {
-    dst.set(src.subarray(srcStart, srcStart + len), dstStart);
-  }
-}
-
 export const aesCmTransform: SrtpTransform = {
   protectRtp(k, packet, headerLength, ssrc, roc, seq, mki, out) {
     const end = packet.length;
-    copyWithin(packet, 0, out, 0, headerLength);
-    rtpIv(k.salt, ssrc, roc, seq);
+    copyBytes(packet, 0, out, 0, headerLength);
+    cmRtpIv(iv, k.salt, ssrc, roc, seq);
     xorKeystream(k, packet, headerLength, out, headerLength, end - headerLength);
     let pos = end;
     if (mki !== null) {
@@ -128,16 +94,16 @@ export const aesCmTransform: SrtpTransform = {
   unprotectRtp(k, packet, headerLength, payloadEnd, tagOffset, ssrc, roc, seq, out) {
     const digest = hmac(k, packet, payloadEnd, roc);
     if (!tagMatches(digest, packet, tagOffset, k.suite.rtpTagLength)) return false;
-    copyWithin(packet, 0, out, 0, headerLength);
-    rtpIv(k.salt, ssrc, roc, seq);
+    copyBytes(packet, 0, out, 0, headerLength);
+    cmRtpIv(iv, k.salt, ssrc, roc, seq);
     xorKeystream(k, packet, headerLength, out, headerLength, payloadEnd - headerLength);
     return true;
   },
 
   protectRtcp(k, packet, ssrc, index, mki, out) {
     const end = packet.length;
-    copyWithin(packet, 0, out, 0, 8);
-    rtcpIv(k.salt, ssrc, index);
+    copyBytes(packet, 0, out, 0, 8);
+    cmRtcpIv(iv, k.salt, ssrc, index);
     xorKeystream(k, packet, 8, out, 8, end - 8);
     // E flag set: we always encrypt SRTCP (RFC 3711 s3.4)
     out[end] = 0x80 | ((index >>> 24) & 0x7f);
@@ -160,21 +126,27 @@ export const aesCmTransform: SrtpTransform = {
     const digest = hmac(k, packet, trailerOffset + 4, null);
     if (!tagMatches(digest, packet, tagOffset, k.suite.rtcpTagLength)) return false;
     if (encrypted) {
-      copyWithin(packet, 0, out, 0, 8);
-      rtcpIv(k.salt, ssrc, index);
+      copyBytes(packet, 0, out, 0, 8);
+      cmRtcpIv(iv, k.salt, ssrc, index);
       xorKeystream(k, packet, 8, out, 8, bodyEnd - 8);
     } else {
-      copyWithin(packet, 0, out, 0, bodyEnd);
+      copyBytes(packet, 0, out, 0, bodyEnd);
     }
     return true;
   },
 };
 
-/** Test hook: the raw AES-CM keystream for an IV given as (salt, ssrc, roc, seq). */
+/** Test hook: the raw AES-CM keystream for an IV given as (salt, ssrc, roc, seq), on the key's engine. */
 export function aesCmKeystream(k: DirectionKeys, ssrc: number, roc: number, seq: number, length: number): Buffer {
   const zeros = Buffer.alloc(length);
   const out = Buffer.alloc(length);
-  rtpIv(k.salt, ssrc, roc, seq);
-  xorKeystream(k, zeros, 0, out, 0, length);
+  cmRtpIv(iv, k.salt, ssrc, roc, seq);
+  if (k.native !== null) {
+    iv[14] = 0;
+    iv[15] = 0;
+    k.native.binding.ctrXor(k.native.cipher, iv, zeros, 0, out, 0, length);
+  } else {
+    xorKeystream(k, zeros, 0, out, 0, length);
+  }
   return out;
 }
