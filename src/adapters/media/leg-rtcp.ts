@@ -6,7 +6,9 @@
  * 4.3.1) are reported to the room, which translates them toward the right sender.
  *
  * Report timing: RFC 3550 6.2 minimum interval 5 s, randomised to [0.5, 1.5] x interval (6.3.5)
- * so legs do not synchronise; the first report after half an interval (6.2 "initial delay").
+ * so legs do not synchronise; the first report after half an interval (6.2 "initial delay"),
+ * randomised the same way (6.3.5 applies to every interval): calls set up in a burst would
+ * otherwise all report in the same housekeeping tick, a stall every leg's media waits behind.
  * The room's housekeeping timer asks `due()`.
  */
 import { randomBytes } from 'node:crypto';
@@ -41,7 +43,7 @@ export class LegRtcp {
     this.cname = randomBytes(12).toString('base64url');
     this.sender = new SenderStatistics(ssrc, clockRate);
     this.intervalMs = intervalMs;
-    this.nextReportAt = nowMs + intervalMs / 2;
+    this.nextReportAt = nowMs + (intervalMs / 2) * (0.5 + Math.random());
   }
 
   /** Receiver statistics for an RTP packet this leg received (RFC 3550 A.1, A.8). */
