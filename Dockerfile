@@ -1,29 +1,37 @@
 # syntax=docker/dockerfile:1
 # Gatehouse runtime image: Node 24 LTS slim, production dependencies only, non-root user.
-# Gatehouse runs its TypeScript sources with Node's built-in type stripping; the build stage only
-# bundles the browser join client and resolves production dependencies from the lockfile.
+# Gatehouse runs its TypeScript sources with Node's built-in type stripping; the build stage
+# bundles the browser join client, compiles the native SRTP engine (native/srtp-crypto.c, against
+# the Node headers the official image ships) and resolves production dependencies from the lockfile.
 
 FROM node:24-bookworm-slim AS build
+# a C compiler for the native SRTP engine only; it stays in this stage
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
 COPY sdp ./sdp
 COPY crypto-policy ./crypto-policy
-# npm ci runs `prepare`, which bundles the browser join client into dist/web (esbuild, SIP.js);
-# then drop the dev dependencies used only for that
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev && npm cache clean --force
+COPY native ./native
+# npm ci runs `prepare`, which bundles the browser join client into dist/web (esbuild, SIP.js)
+# and builds dist/native/srtp-crypto.node (--required: the image must not fall back to
+# node:crypto); then drop the dev dependencies used only for that
+RUN npm ci --no-audit --no-fund && node native/build.ts --required && npm prune --omit=dev && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # A small V8 young generation keeps relay latency low under load (relay bench: added p99 from
 # 5-12 ms to 1-2 ms; docs/srtp-performance.md). Override NODE_OPTIONS to change it.
 ENV NODE_OPTIONS=--max-semi-space-size=2
+# the image carries the native SRTP engine: refuse to start rather than fall back (media.srtp_engine)
+ENV GATEHOUSE_MEDIA_SRTP_ENGINE=native
 WORKDIR /app
 RUN groupadd --system gatehouse \
  && useradd --system --gid gatehouse --home-dir /app --shell /usr/sbin/nologin gatehouse
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/web ./dist/web
+COPY --from=build /app/dist/native ./dist/native
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
