@@ -15,7 +15,8 @@
  * someone leaves). Only participants that have sent video get a slot (a browser without a
  * camera still has video m-lines); one that stops sending keeps its slot until it leaves or
  * falls out of the K most recent speakers. Their main sendrecv video m-line then carries nothing: every participant
- * appears once on the page, and no stream is sent twice. Guests without slots (older pages,
+ * appears once on the page, and no stream is sent twice. A guest without a camera offers its
+ * main video m-line recvonly too (and one slot more): there the main stream is slot 0. Guests without slots (older pages,
  * plain SIP.js offers) keep the single stream above. No renegotiation per join: the slots are
  * in the browser's first offer.
  *
@@ -43,7 +44,7 @@ import { countDrop, mediaVideoKeyFrameRequests, mediaVideoNoCommonCodec, mediaVi
 import type { Clock } from '../../ports/clock.ts';
 import type { MediaEvent, RoomLeg, RoomVideo } from './media-types.ts';
 import { anyReceivable, targetPayloadType } from './video-format.ts';
-import { videoSlotsOf, type SlotVideoSink } from './video-slot-types.ts';
+import { mainIsSlot, videoSlotsOf, type SlotVideoSink } from './video-slot-types.ts';
 
 export const MIN_REQUEST_INTERVAL_MS = 250;
 /** A SIP INFO is a SIP transaction: asked at most once a second. */
@@ -69,6 +70,8 @@ interface Member {
   /** outputs[0] is the main stream, then one per slot. */
   readonly outputs: readonly Output[];
   readonly slots: readonly Output[];
+  /** The outputs participants are assigned to: the slots, preceded by the main stream when it is receive-only (mainIsSlot). */
+  readonly assignable: readonly Output[];
   /** The last source it saw other than itself (shown while it is the speaker). */
   lastSource: RoomLeg | null;
   /** It has sent video: only then does it get a slot (an audio-only browser has a video m-line too). */
@@ -134,7 +137,7 @@ export class VideoRouter implements SlotVideoSink {
     const output = (formats: readonly VideoFormat[], send: Output['send'], reset: () => void): Output => ({ sw: new VideoSwitch(this.switchOptions), formats, pts: new Map(), send, reset, target: null });
     const main = output(video.formats, (p, v, now) => video.sendRtp(p, v, now), () => video.resetSource());
     const slots = videoSlotsOf(video).map((slot) => output(slot.formats, (p, v, now) => slot.sendRtp(p, v, now), () => slot.resetSource()));
-    return { leg, video, sw: main.sw, outputs: [main, ...slots], slots, lastSource: null, sending: false };
+    return { leg, video, sw: main.sw, outputs: [main, ...slots], slots, assignable: mainIsSlot(video) ? [main, ...slots] : slots, lastSource: null, sending: false };
   }
 
   /** The active speaker (rooms of three or more). */
@@ -202,16 +205,19 @@ export class VideoRouter implements SlotVideoSink {
     }
   }
 
-  /** A receiver with slots: one participant per slot (video-slots.ts), nothing on its main stream. */
+  /**
+   * A receiver with slots: one participant per slot (video-slots.ts), nothing on its main
+   * stream, unless that is receive-only (a guest without a camera): then it is the first slot.
+   */
   private updateSlots(r: Member, nowMs: number): void {
-    r.sw.want(null, nowMs);
+    if (r.assignable[0] !== r.outputs[0]) r.sw.want(null, nowMs);
     const others: RoomLeg[] = [];
     for (const s of this.members) if (s !== r && s.sending && this.canSee(r, s)) others.push(s.leg);
     const targets = assignSlots(
-      r.slots.map((o) => o.target),
+      r.assignable.map((o) => o.target),
       rankBySpeech(others, this.speaker, this.lastSpoke),
     );
-    r.slots.forEach((o, i) => {
+    r.assignable.forEach((o, i) => {
       const t = targets[i] ?? null;
       o.target = t;
       // a slot (re)assigned asks its new source for a key frame and switches at it

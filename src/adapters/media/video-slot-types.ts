@@ -25,6 +25,12 @@ export interface VideoSlot {
 
 export interface SlottedVideo extends RoomVideo {
   readonly slots: readonly VideoSlot[];
+  /**
+   * The leg offered its main video m-line receive-only (a guest without a camera; the join
+   * page then offers one slot more, src/web/video-slots.ts): it sends nothing there, so the
+   * main stream carries one participant like a slot instead of staying empty.
+   */
+  readonly mainReceiveOnly?: boolean;
 }
 
 /** A sink that also takes key frame requests about one slot's stream. */
@@ -35,6 +41,12 @@ export interface SlotVideoSink extends VideoSink {
 
 export function videoSlotsOf(video: RoomVideo): readonly VideoSlot[] {
   return (video as Partial<SlottedVideo>).slots ?? [];
+}
+
+/** True when the leg's main video stream is used as one more slot (see SlottedVideo). */
+export function mainIsSlot(video: RoomVideo): boolean {
+  const v = video as Partial<SlottedVideo>;
+  return (v.slots?.length ?? 0) > 0 && v.mainReceiveOnly === true;
 }
 
 export function isSlotSink(sink: VideoSink): sink is SlotVideoSink {

@@ -51,6 +51,8 @@ export class GuestVideo implements SlottedVideo {
   readonly rtcp: LegRtcp;
   /** One per extra recvonly video m-line of the offer, in m-line order (empty: older pages). */
   readonly slots: readonly GuestVideoSlot[];
+  /** The browser offered its camera m-line recvonly (werift: offerDirection 'sendonly'): no camera. */
+  readonly mainReceiveOnly: boolean;
   private readonly owner: RoomLeg;
   private readonly io: GuestTransportAccess;
   private readonly clock: Clock;
@@ -69,6 +71,7 @@ export class GuestVideo implements SlottedVideo {
     this.clock = clock;
     this.formats = guestVideoFormats(transceiver);
     this.slots = slots.map((t, i) => new GuestVideoSlot(i, t, io, clock.now(), rtcpIntervalMs));
+    this.mainReceiveOnly = transceiver.offerDirection === 'sendonly';
     const fb = transceiver.codecs.flatMap((c) => c.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim()));
     this.feedback = { pli: fb.includes('nack pli'), fir: fb.includes('ccm fir') };
     this.ssrc = transceiver.sender.ssrc;

@@ -184,3 +184,41 @@ describe('VideoRouter: video slots (separate tracks to a browser guest, RFC 7667
     expect(g.video.slots[0]?.sent).toHaveLength(3); // b no longer reaches g
   });
 });
+
+describe('VideoRouter: a guest without a camera (main video m-line offered recvonly)', () => {
+  it('its main stream is slot 0: one participant more than it has slots, each shown once', () => {
+    const g = leg('g', 0xa, 3);
+    Object.assign(g.video, { mainReceiveOnly: true });
+    const [b, c, d, e] = [leg('b', 0xb), leg('c', 0xc), leg('d', 0xd), leg('e', 0xe)];
+    const { router, at } = setup([g, b, c, d, e]);
+    send(router, b, 0x1111, 1, true, 10);
+    send(router, c, 0x2222, 20, true, 10);
+    send(router, d, 0x3333, 40, true, 10);
+    send(router, e, 0x4444, 60, true, 10);
+    // four senders, three slots: the first on the main stream, the others on slots 1-3
+    expect(router.sourceOf(g)).toBe(b);
+    expect(router.slotSourcesOf(g)).toEqual([c, d, e]);
+    expect(g.video.sent.map((p) => [p.ssrc, p.from])).toEqual([[0xa, 1]]);
+    expect(g.video.slots.map((sl) => sl.sent.map((p) => p.from))).toEqual([[20], [40], [60]]);
+    // a PLI about the main stream asks its source, b
+    at(1000);
+    const before = [b, c, d, e].map((x) => x.video.keyFrameRequests);
+    router.onVideoKeyFrameRequest(g);
+    expect([b, c, d, e].map((x) => x.video.keyFrameRequests)).toEqual([(before[0] ?? 0) + 1, ...before.slice(1)]);
+    // b leaves: the main stream is free until the next sender takes it
+    router.setLegs([g, c, d, e], 100);
+    expect(router.sourceOf(g)).toBeNull();
+    expect(router.slotSourcesOf(g)).toEqual([c, d, e]);
+  });
+
+  it('a guest WITH a camera keeps its main stream empty (no participant shown twice)', () => {
+    const g = leg('g', 0xa, 1);
+    const [b, c] = [leg('b', 0xb), leg('c', 0xc)];
+    const { router } = setup([g, b, c]);
+    send(router, b, 0x1111, 1, true, 10);
+    send(router, c, 0x2222, 20, true, 10);
+    expect(router.sourceOf(g)).toBeNull();
+    expect(router.slotSourcesOf(g)).toEqual([b]);
+    expect(g.video.sent).toEqual([]);
+  });
+});
