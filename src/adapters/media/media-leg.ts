@@ -51,6 +51,17 @@ export class SdesMediaLeg extends RoomLegBase<'sip-sdes'> {
   /** The leg's video stream (its own SDES leg, sdes-video.ts), closed with it. */
   video: RoomVideo | null = null;
 
+  /**
+   * RFC 3264 8.2: the peer disabled the video m-line. The leg forgets its video stream and the
+   * room's video router its membership at once; the caller closes the returned stream.
+   */
+  dropVideo(): RoomVideo | null {
+    const v = this.video;
+    this.video = null;
+    if (v !== null) this.sink?.onVideoGone?.(this);
+    return v;
+  }
+
   constructor(o: SdesMediaLegOptions) {
     const clock = o.clock ?? PERFORMANCE_CLOCK;
     super({

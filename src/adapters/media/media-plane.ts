@@ -233,6 +233,11 @@ export class RoomMediaPlane implements MediaPlane {
     room.addLeg((h as Handle).leg);
   }
 
+  /** The leg whose video `h` currently receives in room `roomId` (tests, admin), or null. */
+  videoSourceOf(roomId: string, h: MediaLegHandle): RoomLeg | null {
+    return this.#rooms.get(roomId)?.videoSourceOf((h as Handle).leg) ?? null;
+  }
+
   async leave(roomId: string, h: MediaLegHandle): Promise<void> {
     const leg = (h as Handle).leg;
     const room = this.#rooms.get(roomId);
@@ -289,13 +294,9 @@ function handle(leg: RoomLeg, videoKeyFrameRequest?: () => boolean): Handle {
       const audioChanges = Object.keys(audio).length > 0;
       if (audioChanges) checkRekey(leg.srtpSuite, audio);
       if (vu === 'stop') {
-        // RFC 3264 8.2: the peer disabled the video m-line: the stream and its ports go; the
-        // room's video router drops it at its next membership update and sends it nothing
-        // meanwhile (a closed stream sends nothing)
-        if (v !== null) {
-          leg.video = null;
-          void v.close();
-        }
+        // RFC 3264 8.2: the peer disabled the video m-line: the stream and its ports go, and
+        // the room's video router drops its membership now (SdesMediaLeg.dropVideo)
+        void leg.dropVideo()?.close();
       } else if (v !== null) v.rekey(vu);
       if (audioChanges) leg.rekey(audio);
     },

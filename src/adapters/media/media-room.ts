@@ -131,6 +131,11 @@ export class MediaRoom implements LegSink {
     return true;
   }
 
+  /** The leg's video stream went away (re-INVITE with video port 0): the router forgets it now. */
+  onVideoGone(leg: RoomLeg): void {
+    if (this.legs.includes(leg)) this.video.setLegs(this.legs, this.clock.now());
+  }
+
   /** The leg whose video `leg` currently receives (tests, admin). */
   videoSourceOf(leg: RoomLeg): RoomLeg | null {
     return this.video.sourceOf(leg);

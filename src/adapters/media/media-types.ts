@@ -85,6 +85,8 @@ export interface LegSink {
   onKeyFrameRequest(leg: RoomLeg, mediaSsrc: number): void;
   /** Latching decisions (the room forwards them as MediaEvents). */
   onLatched(leg: RoomLeg, proto: 'rtp' | 'rtcp', how: 'first' | 'moved', address: string, port: number): void;
+  /** The leg's video stream went away while the leg stays (RFC 3264 8.2, port 0 in a re-INVITE). */
+  onVideoGone?(leg: RoomLeg): void;
 }
 
 /**

@@ -183,8 +183,11 @@ describe('MediaLegHandle.rekey video part: address and port 0 (RFC 3264 8.3.1, 8
   it('RFC 3264 8.2: video turned off: the stream is stopped, its packets go nowhere, audio goes on', async () => {
     const [a, b] = await pair();
     await sendVideo(a.camera, 2, b.camera, 2, true);
+    expect(plane.videoSourceOf('r', b.handle)).toBe(roomLeg(a.handle));
     a.handle.rekey({ video: 'stop' });
     expect(roomLeg(a.handle).video ?? null).toBeNull();
+    // the room's video router forgets the stopped stream at once: b sees nobody now
+    expect(plane.videoSourceOf('r', b.handle)).toBeNull();
     for (let i = 0; i < 3; i++) await a.camera.sendRaw(a.camera.protect(a.camera.nextPacket(vp8(true), 96, true, 3000)));
     await settledAt(b.camera, 2);
     expect(a.handle.inboundIndexes?.().some((x) => x.stream === 'video')).toBe(false);
