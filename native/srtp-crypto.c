@@ -219,51 +219,47 @@ static int hmac_digest(handle_t *h, const unsigned char *data, size_t len, int64
   return EVP_MAC_final(h->mac, digest, &out_len, SHA1_LEN) == 1 && out_len == SHA1_LEN;
 }
 
-static int hmac_args(napi_env env, napi_value *a, handle_t **h, bytes_t *data, int64_t *off, int64_t *len, int64_t *roc) {
-  *h = get_handle(env, a[0], KIND_HMAC);
-  if (*h == NULL) return fail(env, 0, "not an HMAC key handle"), 0;
-  if (!get_bytes(env, a[1], data)) return fail(env, 0, "data must be a Uint8Array"), 0;
-  if (!get_int(env, a[2], 0, INT_MAX31, off) || !get_int(env, a[3], 0, INT_MAX31, len)) return fail(env, 1, "offset and length must be integers in 0..2^31-1"), 0;
-  if (!get_int(env, a[4], -1, 0xffffffffLL, roc)) return fail(env, 1, "roc must be -1 or a 32-bit unsigned integer"), 0;
-  if (!in_bounds(data, *off, *len)) return fail(env, 1, "range outside the buffer"), 0;
+/* Arguments shared by hmacTag and hmacVerify:
+ * (h, data, off, len, roc, tagBuf, tagOff, tagLen); the digest is computed into `digest`. */
+static int hmac_call(napi_env env, napi_callback_info info, const char *name, bytes_t *tag, int64_t *to, int64_t *tl, unsigned char *digest) {
+  size_t argc = 8;
+  napi_value a[8];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 8) return fail(env, 0, name), 0;
+  handle_t *h = get_handle(env, a[0], KIND_HMAC);
+  bytes_t data;
+  int64_t off, len, roc;
+  if (h == NULL) return fail(env, 0, "not an HMAC key handle"), 0;
+  if (!get_bytes(env, a[1], &data) || !get_bytes(env, a[5], tag)) return fail(env, 0, "data and the tag buffer must be Uint8Arrays"), 0;
+  if (!get_int(env, a[2], 0, INT_MAX31, &off) || !get_int(env, a[3], 0, INT_MAX31, &len) || !get_int(env, a[6], 0, INT_MAX31, to) || !get_int(env, a[7], 0, INT_MAX31, tl)) {
+    return fail(env, 1, "offsets and lengths must be integers in 0..2^31-1"), 0;
+  }
+  if (!get_int(env, a[4], -1, 0xffffffffLL, &roc)) return fail(env, 1, "roc must be -1 or a 32-bit unsigned integer"), 0;
+  if (!in_bounds(&data, off, len)) return fail(env, 1, "range outside the buffer"), 0;
+  if (*tl < 1 || *tl > SHA1_LEN || !in_bounds(tag, *to, *tl)) return fail(env, 1, "tag range outside the buffer or tagLen not 1..20"), 0;
+  if (!hmac_digest(h, data.data + off, (size_t)len, roc, digest)) return fail(env, 0, "HMAC-SHA1 failed"), 0;
   return 1;
 }
 
 /* hmacTag(h, data, off, len, roc, out, outOff, tagLen): writes the truncated tag. */
 static napi_value hmac_tag(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value a[8];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  if (argc < 8) return fail(env, 0, "hmacTag needs 8 arguments");
-  handle_t *h;
-  bytes_t data, out;
-  int64_t off, len, roc, oo, tl;
-  if (!hmac_args(env, a, &h, &data, &off, &len, &roc)) return NULL;
-  if (!get_bytes(env, a[5], &out)) return fail(env, 0, "out must be a Uint8Array");
-  if (!get_int(env, a[6], 0, INT_MAX31, &oo) || !get_int(env, a[7], 0, INT_MAX31, &tl)) return fail(env, 1, "outOff and tagLen must be integers");
-  if (tl < 1 || tl > SHA1_LEN || !in_bounds(&out, oo, tl)) return fail(env, 1, "tag range outside the buffer or tagLen not 1..20");
+  bytes_t out;
+  int64_t oo, tl;
   unsigned char digest[SHA1_LEN];
-  if (!hmac_digest(h, data.data + off, (size_t)len, roc, digest)) return fail(env, 0, "HMAC-SHA1 failed");
-  memcpy(out.data + oo, digest, (size_t)tl);
+  if (hmac_call(env, info, "hmacTag needs 8 arguments", &out, &oo, &tl, digest)) memcpy(out.data + oo, digest, (size_t)tl);
   OPENSSL_cleanse(digest, sizeof digest);
   return NULL;
 }
 
 /* hmacVerify(h, data, off, len, roc, tag, tagOff, tagLen) -> boolean, constant-time compare. */
 static napi_value hmac_verify(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value a[8];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  if (argc < 8) return fail(env, 0, "hmacVerify needs 8 arguments");
-  handle_t *h;
-  bytes_t data, tag;
-  int64_t off, len, roc, to, tl;
-  if (!hmac_args(env, a, &h, &data, &off, &len, &roc)) return NULL;
-  if (!get_bytes(env, a[5], &tag)) return fail(env, 0, "tag must be a Uint8Array");
-  if (!get_int(env, a[6], 0, INT_MAX31, &to) || !get_int(env, a[7], 0, INT_MAX31, &tl)) return fail(env, 1, "tagOff and tagLen must be integers");
-  if (tl < 1 || tl > SHA1_LEN || !in_bounds(&tag, to, tl)) return fail(env, 1, "tag range outside the buffer or tagLen not 1..20");
+  bytes_t tag;
+  int64_t to, tl;
   unsigned char digest[SHA1_LEN];
-  if (!hmac_digest(h, data.data + off, (size_t)len, roc, digest)) return fail(env, 0, "HMAC-SHA1 failed");
+  if (!hmac_call(env, info, "hmacVerify needs 8 arguments", &tag, &to, &tl, digest)) {
+    OPENSSL_cleanse(digest, sizeof digest);
+    return NULL;
+  }
   int same = CRYPTO_memcmp(digest, tag.data + to, (size_t)tl) == 0;
   OPENSSL_cleanse(digest, sizeof digest);
   napi_value r;

@@ -28,6 +28,7 @@ import type { Page } from 'playwright-core';
 import { Baresip } from '../../helpers/baresip.ts';
 import { guestStats, joinRoom, launchChromium, leaveRoom, readSuiteLine, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
+import { poll } from './chromium-video-guests.ts';
 import type { GatehouseGlobal, VideoTileState } from '../../../src/web/test-hook.ts';
 import { waitForBaresipBeeps, waitForPageTone } from './chromium-audio-checks.ts';
 
@@ -119,16 +120,6 @@ async function outboundVideoPackets(p: Page): Promise<number[]> {
 
 function tiles(p: Page): Promise<VideoTileState[]> {
   return p.evaluate(() => (globalThis as GatehouseGlobal).__gatehouse?.videoTiles() ?? []);
-}
-
-async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** The direction attribute of each m=video section of an SDP, in order. */
