@@ -201,7 +201,10 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     lifecycle.on('lease-lost', ({ calls: lost }) => void service.dropWithoutSignalling(lost));
     lifecycle.on('calls-lost', ({ calls: lost }) => void service.dropWithoutSignalling(lost));
     resync = () => lifecycle.resync();
-    lifecycle.on('adopted', ({ callId, reason, ownership }) => logger.info({ callId, reason, epoch: ownership.epoch }, 'takeover: call continues on this instance'));
+    lifecycle.on('adopted', ({ callId, reason, ownership, outcome }) => {
+      // a held guest call was logged as held (guest-resume.ts); it continues only once its browser is back
+      if (outcome === 'resumed') logger.info({ callId, reason, epoch: ownership.epoch }, 'takeover: call continues on this instance');
+    });
     await lifecycle.start(); // first heartbeat; throws when Redis cannot be reached
     logger.info({ instanceId, heartbeatIntervalMs: lifecycle.heartbeatIntervalMs, ttlMs: lifecycle.ttlMs, onLeaseLoss: lifecycle.onLeaseLoss }, 'takeover enabled: heartbeat and orphan watcher running');
   }

@@ -30,6 +30,7 @@ import { reasonPhrase } from '../core/sip/reason-phrases.ts';
 import { openRoomLeg } from './room-leg-offer.ts';
 import { resolveRoom, roomById, type RoomDirectoryConfig } from './room-directory.ts';
 import { adoptCall } from './call-adoption.ts';
+import type { AdoptOutcome } from './takeover-adoption.ts';
 import { dtlsKeying } from './takeover-dtls-record.ts';
 import { answerSdesReinvite } from './reinvite-sdes.ts';
 import { firstCallRecord, snapshotRecord, type RecordChange, type RecordContext } from './call-records.ts';
@@ -375,9 +376,12 @@ export class CallService implements Service {
    * Continues a call this instance just claimed (InstanceLifecycle `adopt`); see
    * call-adoption.ts. Throws when it cannot (the call is ended there).
    */
-  async adopt(record: CallRecord, ownership: CallOwnership): Promise<void> {
+  async adopt(record: CallRecord, ownership: CallOwnership): Promise<AdoptOutcome> {
     // a guest's browser alone can reach us (its WebSocket died with the old owner): wait for it
-    if (record.legs[0]?.kind === 'webrtc') return this.#guests.hold(record, ownership);
+    if (record.legs[0]?.kind === 'webrtc') {
+      await this.#guests.hold(record, ownership);
+      return 'held';
+    }
     await adoptCall(
       {
         deps: this.#deps,
@@ -390,6 +394,7 @@ export class CallService implements Service {
     );
     // the room runs here now (a drain hand-over: the draining home clears itself as it leaves)
     if (record.roomId !== null) await this.#deps.homes?.claimHome(record.roomId, this.#deps.instanceId).catch(() => undefined);
+    return 'resumed';
   }
 
   async #reject(inv: IncomingInvite, status: number, reason: string, code: string, warning?: string, profile?: string): Promise<void> {

@@ -109,7 +109,7 @@ export class InstanceLifecycle extends EventEmitter<InstanceLifecycleEvents> {
       ...(options.logger ? { logger: options.logger } : {}),
       mayClaim: (reason) => this.leaseValid && !(this.#draining && reason === 'orphan'),
       won: (callId, ownership) => this.track(callId, ownership),
-      adopted: (callId, ownership, reason) => this.emit('adopted', { callId, ownership, reason }),
+      adopted: (callId, ownership, reason, outcome) => this.emit('adopted', { callId, ownership, reason, outcome }),
       failed: (callId, ownership, reason, error) => {
         if (this.#tracked.get(callId) === ownership.epoch) this.release(callId);
         this.emit('adopt-failed', { callId, ownership, reason, error });

@@ -10,7 +10,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { InstanceRegistry, StateStore } from '../ports/state-store.ts';
 import type { TimerDriver } from './instance-lease.ts';
 import type { CallRecordSource } from './instance-record-cache.ts';
-import type { AdoptReason } from './takeover-adoption.ts';
+import type { AdoptOutcome, AdoptReason } from './takeover-adoption.ts';
 
 /** What other instances see of us, apart from id, draining and timing (filled in here). */
 export interface InstanceDescription {
@@ -47,7 +47,7 @@ export interface InstanceLifecycleEvents {
   'calls-confirmed': [{ readonly calls: readonly { readonly callId: string; readonly epoch: number; readonly restored: boolean }[] }];
   /** A heartbeat succeeded after a lapse: the instance may run and adopt calls again. */
   'lease-renewed': [];
-  adopted: [{ readonly callId: string; readonly ownership: CallOwnership; readonly reason: AdoptReason }];
+  adopted: [{ readonly callId: string; readonly ownership: CallOwnership; readonly reason: AdoptReason; readonly outcome: AdoptOutcome }];
   /** adopt() threw: the call is ours in the store but not running; adopt should have ended it. */
   'adopt-failed': [{ readonly callId: string; readonly ownership: CallOwnership; readonly reason: AdoptReason; readonly error: unknown }];
 }
@@ -74,7 +74,7 @@ export interface InstanceLifecycleOptions {
   readonly describe: () => InstanceDescription;
   /** Continue a call this instance just won: bind fresh media, re-INVITE. Must end the call
    * (BYE if possible, remove the record) itself when it cannot continue it, then throw. */
-  readonly adopt: (record: CallRecord, ownership: CallOwnership) => Promise<void>;
+  readonly adopt: (record: CallRecord, ownership: CallOwnership) => Promise<AdoptOutcome | void>;
   /** What a lapsed lease does to the calls (state.on_lease_loss); default 'continue'. */
   readonly onLeaseLoss?: LeaseLossAction;
   /** The last record written per call (src/app/instance-record-cache.ts), for re-sync. */

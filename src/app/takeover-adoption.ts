@@ -19,6 +19,9 @@ export interface AdoptionJob {
   readonly reason: AdoptReason;
 }
 
+/** What adopting a claimed call did: resumed it here, or holds it until its peer comes back. */
+export type AdoptOutcome = 'resumed' | 'held';
+
 export interface AdoptionQueueOptions {
   readonly instanceId: string;
   readonly store: StateStore;
@@ -26,10 +29,11 @@ export interface AdoptionQueueOptions {
   readonly concurrency: number;
   /** Checked right before claiming (lease still valid, not draining, ...). */
   readonly mayClaim: (reason: AdoptReason) => boolean;
-  readonly adopt: (record: CallRecord, ownership: CallOwnership) => Promise<void>;
+  /** Resolves 'held' when the call waits for its peer to come back (a browser guest), else resumed. */
+  readonly adopt: (record: CallRecord, ownership: CallOwnership) => Promise<AdoptOutcome | void>;
   /** The claim was won: the call is ours from now on (before adopt runs). */
   readonly won: (callId: string, ownership: CallOwnership) => void;
-  readonly adopted: (callId: string, ownership: CallOwnership, reason: AdoptReason) => void;
+  readonly adopted: (callId: string, ownership: CallOwnership, reason: AdoptReason, outcome: AdoptOutcome) => void;
   readonly failed: (callId: string, ownership: CallOwnership, reason: AdoptReason, error: unknown) => void;
   readonly logger?: Logger;
 }
@@ -167,10 +171,10 @@ export class AdoptionQueue {
     this.#o.won(record.callId, ownership);
     const started = this.#o.clock.now();
     try {
-      await this.#o.adopt({ ...record, owner: ownership.owner, epoch: ownership.epoch }, ownership);
+      const result = await this.#o.adopt({ ...record, owner: ownership.owner, epoch: ownership.epoch }, ownership);
       takeoverAdoptions.inc({ outcome: 'ok' });
       takeoverAdoptSeconds.observe((this.#o.clock.now() - started) / 1000);
-      this.#o.adopted(record.callId, ownership, reason);
+      this.#o.adopted(record.callId, ownership, reason, result ?? 'resumed');
     } catch (error) {
       takeoverAdoptions.inc({ outcome: 'failed' });
       this.#o.logger?.warn({ callId: record.callId, err: error instanceof Error ? error.message : String(error) }, 'adopting a call failed');

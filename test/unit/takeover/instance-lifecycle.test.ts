@@ -78,7 +78,7 @@ describe('InstanceLifecycle: orphan watcher', () => {
     const stored = await w.orphanOf('dead', 'c1');
     const { lc, adopted } = w.instance('inst-b');
     const events: string[] = [];
-    lc.on('adopted', (e) => events.push(`${e.callId}:${e.ownership.epoch}:${e.reason}`));
+    lc.on('adopted', (e) => events.push(`${e.callId}:${e.ownership.epoch}:${e.reason}:${e.outcome}`));
     await lc.start();
     await w.time.advance(TTL - 1); // owner still alive: onlyIfOwnerDead holds it back
     expect(adopted).toEqual([]);
@@ -86,7 +86,7 @@ describe('InstanceLifecycle: orphan watcher', () => {
     expect(adopted).toHaveLength(1);
     expect(adopted[0]?.ownership).toEqual({ owner: 'inst-b', epoch: 2 });
     expect(adopted[0]?.record).toMatchObject({ callId: 'c1', owner: 'inst-b', epoch: 2, legs: stored.get('c1')?.legs });
-    expect(events).toEqual(['c1:2:orphan']);
+    expect(events).toEqual(['c1:2:orphan:resumed']);
     expect(lc.trackedCalls()).toEqual(new Map([['c1', 2]]));
     await w.time.advance(INTERVAL * 10);
     expect(adopted).toHaveLength(1); // tracked: never again
@@ -126,6 +126,19 @@ describe('InstanceLifecycle: orphan watcher', () => {
       expect(ms).toBeLessThanOrEqual(1250);
     }
     expect(new Set(scans).size).toBeGreaterThan(1); // really jittered
+    await lc.stop();
+  });
+
+  it('says when an adoption only holds the call (a guest waiting for its browser): outcome held', async () => {
+    const w = world();
+    await w.orphanOf('dead', 'g1');
+    const { lc } = w.instance('inst-b', { adopt: () => Promise.resolve('held' as const) });
+    const events: string[] = [];
+    lc.on('adopted', (e) => events.push(`${e.callId}:${e.outcome}`));
+    await lc.start();
+    await w.time.advance(TTL + INTERVAL * 2);
+    await lc.idle();
+    expect(events).toEqual(['g1:held']);
     await lc.stop();
   });
 
