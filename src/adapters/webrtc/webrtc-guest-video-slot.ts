@@ -13,6 +13,9 @@
  * webrtc-guest-video.ts) goes to the room as a request about this slot (VideoRouter asks the
  * participant the slot shows); our sender reports come from the
  * slot's LegRtcp in housekeeping().
+ *
+ * The guest's main video stream sends through one of these too (webrtc-guest-video.ts, index -1),
+ * its RTCP driven by GuestVideo (it also receives the camera).
  */
 import { randomInt } from 'node:crypto';
 import type { RTCRtpTransceiver } from 'werift';
@@ -63,6 +66,10 @@ export class GuestVideoSlot implements VideoSlot {
 
   resetSource(): void {
     this.rewriter.resetSource();
+  }
+
+  currentSource(): number | null {
+    return this.rewriter.currentSource;
   }
 
   /** RFC 3550 6.4.1: a sender report for this slot's SSRC once it has sent. */

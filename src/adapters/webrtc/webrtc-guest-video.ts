@@ -16,17 +16,15 @@
  * this video's `slots` (webrtc-guest-video-slot.ts), one participant each (VideoRouter); the
  * main stream above then carries nothing. Without slots it carries the room's one stream.
  */
-import { randomInt } from 'node:crypto';
 import { PictureLossIndication, RtcpPayloadSpecificFeedback } from 'werift';
 import type { RTCRtpTransceiver, RtcpPacket, RtpPacket } from 'werift';
 import type { VideoFeedback, VideoFormat } from '../../app/video-plan.ts';
-import { RtpHeaderView, parseRtpHeaderInto, readU32 } from '../../core/rtp/rtp-packet.ts';
-import { RtpStreamRewriter } from '../../core/rtp/rtp-stream-rewriter.ts';
+import { RtpHeaderView, parseRtpHeaderInto } from '../../core/rtp/rtp-packet.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { LegRtcp } from '../media/leg-rtcp.ts';
+import type { LegRtcp } from '../media/leg-rtcp.ts';
 import type { RoomLeg, VideoSink } from '../media/media-types.ts';
 import { isSlotSink, type SlottedVideo } from '../media/video-slot-types.ts';
-import { GuestVideoSlot, guestVideoFormats } from './webrtc-guest-video-slot.ts';
+import { GuestVideoSlot } from './webrtc-guest-video-slot.ts';
 import type { CoreSrtcpSession, CoreSrtpSession } from './core-srtp-session.ts';
 import { onReceivedRtp, plainRtpFromWerift } from './werift-received-rtp.ts';
 
@@ -48,6 +46,7 @@ export class GuestVideo implements SlottedVideo {
   readonly ssrc: number;
   readonly formats: readonly VideoFormat[];
   readonly feedback: VideoFeedback;
+  /** The main stream's RTCP: our sender reports and the receiver statistics of the camera. */
   readonly rtcp: LegRtcp;
   /** One per extra recvonly video m-line of the offer, in m-line order (empty: older pages). */
   readonly slots: readonly GuestVideoSlot[];
@@ -56,27 +55,27 @@ export class GuestVideo implements SlottedVideo {
   private readonly owner: RoomLeg;
   private readonly io: GuestTransportAccess;
   private readonly clock: Clock;
-  private readonly rewriter: RtpStreamRewriter;
+  /** What we send on the main m-line: the same outgoing stream as a slot's (rewriter, SRTP, counts). */
+  private readonly out: GuestVideoSlot;
   private readonly rx = Buffer.alloc(RX_SIZE);
   private readonly view = new RtpHeaderView();
   private sink: VideoSink | null = null;
   private remoteSsrc: number | null = null;
   private closed = false;
   rtpIn = 0;
-  rtpOut = 0;
 
   constructor(owner: RoomLeg, transceiver: RTCRtpTransceiver, io: GuestTransportAccess, clock: Clock, rtcpIntervalMs?: number, slots: readonly RTCRtpTransceiver[] = []) {
     this.owner = owner;
     this.io = io;
     this.clock = clock;
-    this.formats = guestVideoFormats(transceiver);
+    this.out = new GuestVideoSlot(-1, transceiver, io, clock.now(), rtcpIntervalMs);
+    this.formats = this.out.formats;
+    this.ssrc = this.out.ssrc;
+    this.rtcp = this.out.rtcp;
     this.slots = slots.map((t, i) => new GuestVideoSlot(i, t, io, clock.now(), rtcpIntervalMs));
     this.mainReceiveOnly = transceiver.offerDirection === 'sendonly';
     const fb = transceiver.codecs.flatMap((c) => c.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim()));
     this.feedback = { pli: fb.includes('nack pli'), fir: fb.includes('ccm fir') };
-    this.ssrc = transceiver.sender.ssrc;
-    this.rewriter = new RtpStreamRewriter({ ssrc: this.ssrc, clockRate: 90000, initialSequence: randomInt(0, 0x10000), initialTimestamp: randomInt(0, 0xffffffff) });
-    this.rtcp = new LegRtcp(this.ssrc, 90000, clock.now(), rtcpIntervalMs);
     onReceivedRtp(transceiver, (rtp) => this.onWeriftRtp(rtp));
     // Key frame requests are taken off the transport, not werift's routing: werift hands a
     // PSFB to the sender or receiver its SENDER SSRC names first (router.ts routeRtcp), and a
@@ -122,24 +121,20 @@ export class GuestVideo implements SlottedVideo {
     this.sink = sink;
   }
 
+  get rtpOut(): number {
+    return this.out.rtpOut;
+  }
+
   sendRtp(packet: Buffer, view: RtpHeaderView, nowMs: number): boolean {
-    const srtp = this.io.srtp();
-    if (this.closed || srtp === null || !this.io.canSend()) return false;
-    if (this.rewriter.rewrite(packet, view, nowMs) === 'stale') return false;
-    const r = srtp.outbound.protectRtp(packet);
-    if (!r.ok) return false;
-    this.io.transmit(r.out);
-    this.rtpOut++;
-    this.rtcp.onRtpSent(readU32(packet, 4), view.payloadLength, nowMs);
-    return true;
+    return this.out.sendRtp(packet, view, nowMs);
   }
 
   currentSource(): number | null {
-    return this.rewriter.currentSource;
+    return this.out.currentSource();
   }
 
   resetSource(): void {
-    this.rewriter.resetSource();
+    this.out.resetSource();
   }
 
   private sendRtcp(plain: Uint8Array): void {
@@ -163,6 +158,7 @@ export class GuestVideo implements SlottedVideo {
 
   close(): Promise<void> {
     this.closed = true;
+    this.out.close();
     for (const s of this.slots) s.close();
     this.sink = null;
     return Promise.resolve();
