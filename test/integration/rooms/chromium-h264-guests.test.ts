@@ -16,32 +16,23 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchChromium, leaveRoom, type ChromiumSession } from '../../helpers/chromium.ts';
-import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
-import { cameraSize, descriptions, joinKeepingOnly, poll, videoFormats, videoStats, type Size, type VideoStats } from './chromium-video-guests.ts';
+import { leaveRoom } from '../../helpers/chromium.ts';
+import type { RoomGateway } from '../../helpers/room-gateway.ts';
+import { descriptions, joinKeepingOnly, poll, startTwoCameraGuests, TWO_CAMERA_SIZES, videoFormats, videoStats, type TwoCameraGuests, type VideoStats } from './chromium-video-guests.ts';
 
 const ROOM = 'h264-guests';
-const SIZES: readonly [Size, Size] = [
-  { width: 320, height: 180 },
-  { width: 256, height: 144 },
-];
+const SIZES = TWO_CAMERA_SIZES;
+let guests: TwoCameraGuests;
 let gw: RoomGateway;
-let browser: ChromiumSession;
-const pages: Page[] = [];
+let pages: readonly Page[];
 
 beforeAll(async () => {
-  gw = await startRoomGateway({ rooms: [{ id: ROOM }], web: true });
-  browser = await launchChromium();
-  for (const size of SIZES) {
-    const page = await browser.newPage();
-    await cameraSize(page, size);
-    pages.push(page);
-  }
+  guests = await startTwoCameraGuests(ROOM);
+  ({ gw, pages } = guests);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
+  await guests?.stop();
 });
 
 interface CodecCapability {

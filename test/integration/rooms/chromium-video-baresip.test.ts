@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { Baresip } from '../../helpers/baresip.ts';
 import { guestStats, joinRoom, launchChromium, leaveRoom, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
+import { poll } from './chromium-video-guests.ts';
 
 const ROOM = 'video-guest';
 const BARESIP_SIZE = { width: 176, height: 144 };
@@ -50,16 +51,6 @@ async function inboundVideo(p: Page): Promise<InboundVideo | null> {
   const codec = stats.find((s) => s.id === rtp.codecId);
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
   return { framesDecoded: num(rtp.framesDecoded) ?? 0, codec: typeof codec?.mimeType === 'string' ? codec.mimeType : null, width: num(rtp.frameWidth), height: num(rtp.frameHeight) };
-}
-
-async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 it('forwards video both ways between a Chromium guest (bundled, DTLS-SRTP) and baresip (VP8, SDES)', { timeout: 90_000 }, async () => {

@@ -17,7 +17,8 @@
  * - poll(...): waits for a condition (deadline only against hangs; it measures nothing).
  */
 import type { Page } from 'playwright-core';
-import { guestStats, openJoinPage, type JoinOutcome } from '../../helpers/chromium.ts';
+import { guestStats, launchChromium, openJoinPage, type ChromiumSession, type JoinOutcome } from '../../helpers/chromium.ts';
+import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import type { GatehouseGlobal } from '../../../src/web/test-hook.ts';
 
 export interface Size {
@@ -155,4 +156,35 @@ export function videoFormats(sdp: string): VideoFormatLine[] {
     }
     return { pt, codec: rtpmap?.slice(`a=rtpmap:${pt} `.length).split('/')[0] ?? '', fmtp };
   });
+}
+
+/** Two guests' fake cameras of different sizes: each page can tell the other's picture from its own. */
+export const TWO_CAMERA_SIZES: readonly [Size, Size] = [
+  { width: 320, height: 180 },
+  { width: 256, height: 144 },
+];
+
+export interface TwoCameraGuests {
+  readonly gw: RoomGateway;
+  readonly browser: ChromiumSession;
+  /** One page per TWO_CAMERA_SIZES entry, its camera set to that size, not joined yet. */
+  readonly pages: readonly [Page, Page];
+  stop(): Promise<void>;
+}
+
+/** The real gateway (join page on) serving `room`, and one Chromium with two camera pages. */
+export async function startTwoCameraGuests(room: string): Promise<TwoCameraGuests> {
+  const gw = await startRoomGateway({ rooms: [{ id: room }], web: true });
+  const browser = await launchChromium();
+  const stop = async (): Promise<void> => {
+    await browser.close();
+    await gw.stop();
+  };
+  const pages: Page[] = [];
+  for (const size of TWO_CAMERA_SIZES) {
+    const page = await browser.newPage();
+    await cameraSize(page, size);
+    pages.push(page);
+  }
+  return { gw, browser, pages: [pages[0] as Page, pages[1] as Page], stop };
 }

@@ -12,49 +12,32 @@
  *
  * Everything runs in a loopback-only network namespace the test creates (test/helpers/linphone.ts).
  */
-import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Linphone, Netns, requireLinphone } from '../../helpers/linphone.ts';
-import { decodedLength, NetnsGateway, requireTool, startNetnsRedis, stopChild, toneWav, waitHeard } from '../sip/helpers/netns-gateway.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { Linphone } from '../../helpers/linphone.ts';
+import type { Netns } from '../../helpers/linphone.ts';
+import { decodedLength, toneWav, waitHeard } from '../sip/helpers/netns-gateway.ts';
+import type { NetnsGateway } from '../sip/helpers/netns-gateway.ts';
+import { startNetnsTakeoverPair } from './netns-takeover-pair.ts';
+import type { NetnsTakeoverPair } from './netns-takeover-pair.ts';
 
 const ROOM = 'dtls-takeover-room';
-const REDIS_PORT = 6379;
 const TONE_DTLS = 1000;
 const TONE_SDES = 600;
 
+let pair: NetnsTakeoverPair;
 let ns: Netns;
 let dir: string;
-let redis: ChildProcess | undefined;
 let gwA: NetnsGateway;
 let gwB: NetnsGateway;
-const linphones: Linphone[] = [];
+let linphones: Linphone[];
 
 beforeAll(async () => {
-  requireLinphone();
-  requireTool('ip', ['-V'], 'iproute2');
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-linphone-dtls-takeover-'));
-  ns = await Netns.create();
-  redis = await startNetnsRedis(ns, dir, REDIS_PORT);
-  const kek = randomBytes(32);
-  writeFileSync(join(dir, 'k1.kek'), `${kek.toString('base64')}\n`);
-  const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek'));
-  [gwA, gwB] = await Promise.all([
-    NetnsGateway.start(ns, dir, { name: 'a', sipPort: 5060, mediaBase: 40000, rooms: [ROOM], extraYaml: state }),
-    NetnsGateway.start(ns, dir, { name: 'b', sipPort: 5062, mediaBase: 40500, rooms: [ROOM], extraYaml: state }),
-  ]);
+  pair = await startNetnsTakeoverPair(ROOM, 'gatehouse-linphone-dtls-takeover-');
+  ({ ns, dir, a: gwA, b: gwB, linphones } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(linphones.map((l) => l.stop()));
-  await Promise.allSettled([gwA?.stop(), gwB?.stop()]);
-  await stopChild(redis);
-  await ns?.delete();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await pair?.stop();
 });
 
 it('kill -9 of the owner: the survivor continues the DTLS-SRTP linphone (and the SDES one) in the same dialogs, audio both ways', { timeout: 150_000 }, async () => {
