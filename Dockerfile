@@ -24,8 +24,10 @@ ENV NODE_ENV=production
 # A small V8 young generation keeps relay latency low under load (relay bench: added p99 from
 # 5-12 ms to 1-2 ms; docs/srtp-performance.md). Override NODE_OPTIONS to change it.
 ENV NODE_OPTIONS=--max-semi-space-size=2
-# the image carries the native SRTP engine: refuse to start rather than fall back (media.srtp_engine)
+# the image carries the native SRTP and socket engines: refuse to start rather than fall back
+# (media.srtp_engine, media.socket_engine)
 ENV GATEHOUSE_MEDIA_SRTP_ENGINE=native
+ENV GATEHOUSE_MEDIA_SOCKET_ENGINE=native
 WORKDIR /app
 RUN groupadd --system gatehouse \
  && useradd --system --gid gatehouse --home-dir /app --shell /usr/sbin/nologin gatehouse

@@ -9,15 +9,25 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     projects: [
-      // everything, SRTP on node:crypto in-process (gateway processes pick media.srtp_engine: auto)
+      // everything, in-process SRTP on node:crypto and media sockets on node:dgram (the gateway
+      // processes the tests start pick media.srtp_engine / media.socket_engine: auto, so native)
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'] } },
-      // the SRTP core's own tests again on the native engine (native/srtp-crypto.c)
+      // the SRTP core's own tests and the in-process media tests again on the native engines
+      // (native/srtp-crypto.c, native/media-udp.c)
       {
         extends: true,
         test: {
-          name: 'srtp-native',
-          include: ['test/unit/srtp/**/*.test.ts', 'test/interop/srtp/srtp-libsrtp.test.ts', 'test/unit/media/**/*.test.ts'],
-          setupFiles: ['test/helpers/use-native-srtp.ts'],
+          name: 'native-engines',
+          include: [
+            'test/unit/srtp/**/*.test.ts',
+            'test/interop/srtp/srtp-libsrtp.test.ts',
+            'test/unit/media/**/*.test.ts',
+            'test/integration/media/**/*.test.ts',
+            'test/integration/webrtc/dtls-udp-leg.test.ts',
+            'test/integration/takeover/sdes-resume-roc.test.ts',
+            'test/integration/takeover/dtls-resume-leg.test.ts',
+          ],
+          setupFiles: ['test/helpers/use-native-engines.ts'],
         },
       },
     ],

@@ -14,6 +14,7 @@ import type { ListenConfig } from './adapters/sip-net/transport-set.ts';
 import { MediaPortAllocator } from './adapters/media/port-allocator.ts';
 import { RoomMediaPlane } from './adapters/media/media-plane.ts';
 import { selectSrtpEngine } from './adapters/media/native-srtp.ts';
+import { selectSocketEngine } from './adapters/media/socket-engine.ts';
 import { CallService } from './app/call-service.ts';
 import { InstanceLifecycle } from './app/instance-lifecycle.ts';
 import { pictureFastUpdateSender } from './app/video-info.ts';
@@ -40,6 +41,13 @@ export async function startCallServices(effective: EffectiveConfig, logger: Logg
     logger.warn({ engine: engine.engine, reason: engine.fallbackReason }, 'srtp engine: native not available, using node:crypto (far more CPU per packet; media.srtp_engine: auto)');
   } else {
     logger.info({ engine: engine.engine, ...(engine.openssl ? { openssl: engine.openssl } : {}) }, 'srtp engine');
+  }
+  // likewise before any media socket is opened
+  const sockets = await selectSocketEngine(config.media.socket_engine);
+  if (sockets.fallbackReason !== undefined) {
+    logger.warn({ engine: sockets.engine, reason: sockets.fallbackReason }, 'media socket engine: native not available, using node:dgram (far more CPU per packet; media.socket_engine: auto)');
+  } else {
+    logger.info({ engine: sockets.engine }, 'media socket engine');
   }
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const services: Service[] = [];

@@ -34,9 +34,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   console.error(`Node.js >= 22.18 is required (24 LTS recommended); this is ${process.version}. See README "Prerequisites".`);
   process.exit(1);
 }
-const nativeSrtp = new URL('../dist/native/srtp-crypto.node', import.meta.url);
-if (missing.length === 0 && !existsSync(nativeSrtp)) {
-  console.error('The native SRTP engine is not built (dist/native/srtp-crypto.node); its tests and the gateway processes the tests start need it.\nBuild it with:\n  npm run build:native');
+const unbuilt = ['srtp-crypto.node', 'media-udp.node'].filter((f) => !existsSync(new URL(`../dist/native/${f}`, import.meta.url)));
+if (missing.length === 0 && unbuilt.length > 0) {
+  console.error(`The native engines are not built (dist/native/${unbuilt.join(', dist/native/')}); their tests and the gateway processes the tests start need them.\nBuild them with:\n  npm run build:native`);
   process.exit(1);
 }
 if (missing.length > 0) {

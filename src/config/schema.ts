@@ -134,6 +134,12 @@ export const configSchema = z.strictObject({
        * else node with a warning at start-up.
        */
       srtp_engine: z.enum(['auto', 'native', 'node']).default('auto'),
+      /**
+       * Media socket engine: `native` (all media sockets in one epoll set, read in recvmmsg
+       * batches, Linux, `npm run build:native`), `node` (node:dgram, one callback and buffer per
+       * datagram), or `auto`: native when built, else node with a warning at start-up.
+       */
+      socket_engine: z.enum(['auto', 'native', 'node']).default('auto'),
     })
     .prefault({})
     .superRefine((m, ctx) => {

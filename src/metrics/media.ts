@@ -42,6 +42,7 @@ export const MEDIA_DROP_REASONS = [
   'codec-error', // the codec rejected the payload (libopus: invalid packet) or cannot code its duration (Opus: not 2.5-120 ms)
   'late', // a decoded Opus packet older than the last one decoded: its frame was concealed or skipped already
   'internal-error', // a bug caught at the socket handler boundary
+  'oversize', // a datagram larger than the native socket engine's receive slot (native-udp.ts SLOT_SIZE): never delivered cut short
 ] as const;
 export type MediaDropReason = (typeof MEDIA_DROP_REASONS)[number];
 
@@ -169,6 +170,12 @@ export const mediaVideoNoCommonCodec = counter(
 );
 
 export const mediaVideoSwitches = counter('gatehouse_media_video_switches_total', 'Receivers switched to another video source (active speaker), at a key frame.');
+
+export const socketEngineInfo = gauge(
+  'gatehouse_media_socket_engine_info',
+  '1 for the media socket engine this process uses (media.socket_engine): native (epoll + recvmmsg batches) or node (node:dgram).',
+  ['engine'],
+);
 
 export const srtpEngineInfo = gauge(
   'gatehouse_srtp_engine_info',

@@ -33,6 +33,7 @@ import { MediaPortAllocator } from '../../src/adapters/media/port-allocator.ts';
 import { SdesMediaLeg } from '../../src/adapters/media/media-leg.ts';
 import { MediaRoom } from '../../src/adapters/media/media-room.ts';
 import { selectSrtpEngine } from '../../src/adapters/media/native-srtp.ts';
+import { selectSocketEngine, socketEngineName } from '../../src/adapters/media/socket-engine.ts';
 import { srtpEngineName } from '../../src/core/srtp/native-binding.ts';
 import { SRTP_SUITES } from '../../src/core/srtp/index.ts';
 import type { SrtpMasterKeyConfig, SrtpSuiteName } from '../../src/core/srtp/index.ts';
@@ -46,11 +47,23 @@ const LEVELS = (process.env.GATEHOUSE_RELAY_BENCH_CALLS ?? '100,250,500')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
 /**
- * SRTP engines to measure (media.srtp_engine), each at every level: `native` is what the gateway
- * runs when built; `node` (node:crypto) is the fallback, measured in the same run for the ratio.
- * GATEHOUSE_RELAY_BENCH_ENGINES=native runs one. `native` fails loudly when not built.
+ * Engine pairs to measure, each at every level, as SRTP/SOCKETS (media.srtp_engine /
+ * media.socket_engine): `native/native` is what the gateway runs when built; `native/node`
+ * isolates the socket engine's share and `node/node` is the all-fallback, measured in the same
+ * run for the ratios. GATEHOUSE_RELAY_BENCH_ENGINES=native/native runs one. A native engine
+ * fails loudly when not built.
  */
-const ENGINES = (process.env.GATEHOUSE_RELAY_BENCH_ENGINES ?? 'native,node').split(',').filter((e): e is 'native' | 'node' => e === 'native' || e === 'node');
+interface EnginePair {
+  readonly srtp: 'native' | 'node';
+  readonly sockets: 'native' | 'node';
+}
+const ENGINES: readonly EnginePair[] = (process.env.GATEHOUSE_RELAY_BENCH_ENGINES ?? 'native/native,native/node,node/node').split(',').map((e) => {
+  const [srtp, sockets] = e.split('/');
+  if ((srtp !== 'native' && srtp !== 'node') || (sockets !== 'native' && sockets !== 'node')) {
+    throw new Error(`GATEHOUSE_RELAY_BENCH_ENGINES: '${e}' is not SRTP/SOCKETS with each native or node`);
+  }
+  return { srtp, sockets };
+});
 const WARMUP_MS = 1500;
 const MEASURE_MS = 5000;
 const SUITES: readonly [SrtpSuiteName, SrtpSuiteName] = ['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'];
@@ -193,7 +206,7 @@ async function runRelay(loader: Loader, calls: number): Promise<Measured & { idl
     rooms.push(room);
   }
   const idleKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
-  const m = await profiled(`relay-${calls}-${srtpEngineName()}`, () => finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
+  const m = await profiled(`relay-${calls}-${srtpEngineName()}-${socketEngineName()}`, () => finish(loader, { type: 'run', mode: 'relay', endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS }));
   const loadedKbPerCall = (settledRss() - rssBefore) / 1024 / calls;
   for (const r of rooms) r.close();
   await Promise.all(legs.map((l) => l.close()));
@@ -245,9 +258,10 @@ export const bench: Bench = {
       for (const calls of LEVELS) {
         const echo = await runEcho(loader, calls);
         for (const engine of ENGINES) {
-          selectSrtpEngine(engine);
+          selectSrtpEngine(engine.srtp);
+          await selectSocketEngine(engine.sockets);
           const relay = await runRelay(loader, calls);
-          const p = `calls=${calls} ${engine}`;
+          const p = `calls=${calls} srtp=${engine.srtp} sockets=${engine.sockets}`;
           const perCore = pps(relay) / relay.cpu;
           const echoPerCore = pps(echo) / echo.cpu;
           row(`${p} relayed`, pps(relay), 'packets/s', 'dgram forwarder', pps(relay) / pps(echo));

@@ -10,7 +10,7 @@
  *   -> RTP header parse into the leg's reusable view -> negotiated PT? -> statistics -> room
  *   (the last steps are every leg's, room-leg-base.ts).
  * Send path: RtpStreamRewriter (our SSRC, continuous seq/ts, RFC 7667 3.5) -> SRTP protect into
- * a send-ring buffer -> dgram send to the latched address.
+ * a send-pool buffer -> socket send (media-socket.ts) to the latched address.
  * Every dropped packet is counted by reason (src/metrics/media.ts) and on the leg.
  *
  * Re-keying (RFC 4568 7.1.4, RFC 3264 8.3.1; src/app/reinvite.ts): `rekey()` swaps the receive
@@ -18,7 +18,7 @@
  * step (sdes-keys.ts); the previous receive context and source stay usable for a short grace
  * window (leg-rekey.ts says why and when it ends), applied by `unprotect` below.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isRtcpPacket } from '../../core/rtp/demux.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
@@ -29,6 +29,7 @@ import { DEFAULT_REKEY_GRACE_PACKETS } from './leg-rekey.ts';
 import { SendPool, sendPool, sharedReceiveBuffer } from './buffers.ts';
 import type { TxSlot } from './buffers.ts';
 import { LegSockets } from './leg-sockets.ts';
+import type { MediaSocket } from './media-socket.ts';
 import { peerReceives } from './media-types.ts';
 import type { RoomVideo } from './media-types.ts';
 import { PERFORMANCE_CLOCK, RoomLegBase, SILENT_LOGGER, sipSendFormat } from './room-leg-base.ts';
@@ -80,7 +81,7 @@ export class SdesMediaLeg extends RoomLegBase<'sip-sdes'> {
     });
     this.ports = o.ports;
     this.keys = new SdesKeys({ suite: o.suite, remoteKey: o.remoteKey, localKey: o.localKey, remote: o.remote, latching: o.latching, replayWindow: o.replayWindow, rtcpSocket: o.ports.rtcp !== null });
-    this.sockets = new LegSockets(o.ports, this.log, (msg, rinfo, rtcpSocket) => this.receive(msg, rinfo, rtcpSocket));
+    this.sockets = new LegSockets(o.ports, this.log, (msg, rinfo, rtcpSocket) => this.receive(msg, rinfo, rtcpSocket), (reason) => this.drop(reason));
     this.opened();
   }
 
@@ -220,9 +221,9 @@ export class SdesMediaLeg extends RoomLegBase<'sip-sdes'> {
     return true;
   }
 
-  private transmit(socket: Socket, slot: TxSlot, length: number, to: SourceLatch): boolean {
+  private transmit(socket: MediaSocket, slot: TxSlot, length: number, to: SourceLatch): boolean {
     try {
-      socket.send(SendPool.sendView(slot, length), to.port, to.address, slot.done);
+      socket.send(SendPool.sendView(slot, length), length, to.port, to.address, slot.done);
       return true;
     } catch {
       sendPool.release(slot);

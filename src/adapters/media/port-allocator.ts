@@ -10,12 +10,9 @@
  * handed out (round robin), so a just-released port is not reused at once and late packets of
  * an ended call do not land in a new one.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
-import type { LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
-import { isIPv6 } from 'node:net';
 import { GatehouseError } from '../../core/errors.ts';
+import type { MediaSocket } from './media-socket.ts';
+import { openMediaSocket } from './socket-engine.ts';
 
 export interface PortRange {
   readonly min: number;
@@ -29,55 +26,14 @@ export interface PortAllocatorOptions {
 }
 
 export interface MediaPorts {
-  readonly rtp: Socket;
+  readonly rtp: MediaSocket;
   /** Null when RTCP is muxed on the RTP socket (RFC 5761). */
-  readonly rtcp: Socket | null;
+  readonly rtcp: MediaSocket | null;
   readonly rtpPort: number;
   /** rtpPort + 1, or rtpPort when muxed. */
   readonly rtcpPort: number;
   /** Closes the sockets and returns the ports to the pool; safe to call twice. */
   release(): Promise<void>;
-}
-
-/**
- * node:dgram resolves the destination of every send() through the socket's `lookup`; the default
- * (dns.lookup) answers an IP literal on the next tick, so each datagram costs a nextTick and the
- * send happens after the caller returned. Media destinations are IP literals (SDP c=, latched
- * source addresses): answer those synchronously (same address and family dns.lookup would
- * return), so send() hands the datagram to the kernel before it returns. Names still go to DNS.
- */
-function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(hostname);
-  if (family !== 0) {
-    callback(null, hostname, family);
-    return;
-  }
-  dnsLookup(hostname, options, callback);
-}
-
-function bindSocket(type: 'udp4' | 'udp6', address: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket({ type, reuseAddr: false, lookup: literalLookup });
-    const onError = (err: Error): void => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
 }
 
 /** EADDRINUSE: someone else holds it; EACCES: the OS reserves it (e.g. ip_local_reserved_ports). Both: try the next port. */
@@ -88,7 +44,6 @@ function isAddressInUse(err: unknown): boolean {
 export class MediaPortAllocator {
   private readonly range: PortRange;
   private readonly address: string;
-  private readonly type: 'udp4' | 'udp6';
   private readonly taken = new Set<number>();
   private cursor: number;
 
@@ -99,7 +54,6 @@ export class MediaPortAllocator {
     }
     this.range = options.range;
     this.address = options.address;
-    this.type = isIPv6(options.address) ? 'udp6' : 'udp4';
     this.cursor = min % 2 === 0 ? min : min + 1;
   }
 
@@ -130,20 +84,20 @@ export class MediaPortAllocator {
         this.taken.delete(port);
         if (!options.rtcpMux) this.taken.delete(port + 1);
       };
-      let rtp: Socket;
+      let rtp: MediaSocket;
       try {
-        rtp = await bindSocket(this.type, this.address, port);
+        rtp = await openMediaSocket(this.address, port);
       } catch (err) {
         unreserve();
         if (isAddressInUse(err)) continue;
         throw new GatehouseError('internal', 'MEDIA_PORT_BIND_FAILED', `cannot bind RTP port ${port} on ${this.address}`, { cause: err });
       }
-      let rtcp: Socket | null = null;
+      let rtcp: MediaSocket | null = null;
       if (!options.rtcpMux) {
         try {
-          rtcp = await bindSocket(this.type, this.address, port + 1);
+          rtcp = await openMediaSocket(this.address, port + 1);
         } catch (err) {
-          await closeSocket(rtp);
+          await rtp.close();
           unreserve();
           if (isAddressInUse(err)) continue;
           throw new GatehouseError('internal', 'MEDIA_PORT_BIND_FAILED', `cannot bind RTCP port ${port + 1} on ${this.address}`, { cause: err });
@@ -159,7 +113,7 @@ export class MediaPortAllocator {
     );
   }
 
-  private handOut(rtp: Socket, rtcp: Socket | null, port: number, unreserve: () => void): MediaPorts {
+  private handOut(rtp: MediaSocket, rtcp: MediaSocket | null, port: number, unreserve: () => void): MediaPorts {
     let released: Promise<void> | null = null;
     return {
       rtp,
@@ -167,7 +121,7 @@ export class MediaPortAllocator {
       rtpPort: port,
       rtcpPort: rtcp === null ? port : port + 1,
       release: () => {
-        released ??= Promise.all([closeSocket(rtp), rtcp === null ? Promise.resolve() : closeSocket(rtcp)]).then(unreserve);
+        released ??= Promise.all([rtp.close(), rtcp === null ? Promise.resolve() : rtcp.close()]).then(unreserve);
         return released;
       },
     };

@@ -19,7 +19,7 @@
  * Then the keys are exported per RFC 5764 s4.2 (client key, server key, client salt, server
  * salt; ours are the ones of our role) for the leg's SRTP core sessions.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { DtlsClient, DtlsServer } from 'werift';
 import { GatehouseError } from '../../core/errors.ts';
 import { srtpSuiteForDtlsProfile } from '../../core/srtp/index.ts';
@@ -31,10 +31,11 @@ import { matchFingerprint } from './dtls-certificate.ts';
 import type { DtlsIdentity } from './dtls-certificate.ts';
 import { verifyPeerPossession } from './dtls-peer-proof.ts';
 import type { DtlsSocketView } from './dtls-peer-proof.ts';
+import type { MediaSocket } from '../media/media-socket.ts';
 import { ensureCoreSrtp, peerUseSrtpList, supportedProfiles } from './werift-srtp-hook.ts';
 
 export interface DtlsComponentOptions {
-  readonly socket: Socket;
+  readonly socket: MediaSocket;
   readonly role: 'server' | 'client';
   /** Where the SDP says the peer receives this component. */
   readonly remote: { readonly address: string; readonly port: number };
@@ -158,7 +159,8 @@ export class DtlsUdpComponent {
     } else if (rinfo.address !== this.peer.address || rinfo.port !== this.peer.port) {
       return;
     }
-    this.transport.onData(msg, [rinfo.address, rinfo.port]);
+    // a copy: werift may keep a record past this call, and the socket engine reuses its bytes (media-socket.ts)
+    this.transport.onData(Buffer.from(msg), [rinfo.address, rinfo.port]);
   }
 
   private send(data: Buffer): Promise<void> {
@@ -166,7 +168,7 @@ export class DtlsUdpComponent {
     if (this.transport.closed || peer === null) return Promise.resolve();
     return new Promise((resolve) => {
       try {
-        this.o.socket.send(data, peer.port, peer.address, () => resolve());
+        this.o.socket.send(data, data.length, peer.port, peer.address, () => resolve());
       } catch {
         resolve(); // socket closed under us: the leg is going away
       }

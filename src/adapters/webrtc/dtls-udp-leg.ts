@@ -10,7 +10,7 @@
  * rewriter and a TX ring. The latch starts at the address the handshake ran with: that source
  * proved the fingerprint's key, so it counts as authenticated.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { classifyFirstByte, isRtcpPacket } from '../../core/rtp/demux.ts';
 import type { RtpHeaderView } from '../../core/rtp/rtp-packet.ts';
@@ -19,6 +19,7 @@ import { countIn, countOut } from '../../metrics/media.ts';
 import type { Fingerprint } from '../../../sdp/index.ts';
 import { TxRing, ViewCache } from '../media/buffers.ts';
 import { LegSockets } from '../media/leg-sockets.ts';
+import type { MediaSocket } from '../media/media-socket.ts';
 import { peerReceives } from '../media/media-types.ts';
 import type { SourceLatch } from '../media/source-latch.ts';
 import { PERFORMANCE_CLOCK, RoomLegBase, SILENT_LOGGER, sipSendFormat } from '../media/room-leg-base.ts';
@@ -64,7 +65,7 @@ export class DtlsUdpLeg extends RoomLegBase<'sip-dtls'> {
     this.o = o;
     this.localFingerprint = o.identity.fingerprint;
     this.tx = new TxRing(4, 256, () => this.drop('send-failed'));
-    this.sockets = new LegSockets(o.ports, this.log, (msg, rinfo, rtcpSocket) => this.receive(msg, rinfo, rtcpSocket));
+    this.sockets = new LegSockets(o.ports, this.log, (msg, rinfo, rtcpSocket) => this.receive(msg, rinfo, rtcpSocket), (reason) => this.drop(reason));
     this.opened();
     this.keying = new DtlsUdpKeying(o, this.log);
   }
@@ -175,10 +176,10 @@ export class DtlsUdpLeg extends RoomLegBase<'sip-dtls'> {
     return true;
   }
 
-  private transmit(socket: Socket, slot: { buffer: Buffer; busy: boolean; readonly done: (err: Error | null) => void }, length: number, to: SourceLatch): boolean {
+  private transmit(socket: MediaSocket, slot: { buffer: Buffer; busy: boolean; readonly done: (err: Error | null) => void }, length: number, to: SourceLatch): boolean {
     try {
       slot.busy = true;
-      socket.send(slot.buffer, 0, length, to.port, to.address, slot.done);
+      socket.send(slot.buffer, length, to.port, to.address, slot.done);
       return true;
     } catch {
       slot.busy = false;

@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MediaSocket } from '../../../src/adapters/media/media-socket.ts';
 import { MediaPortAllocator, type MediaPorts } from '../../../src/adapters/media/port-allocator.ts';
+import { selectSocketEngine } from '../../../src/adapters/media/socket-engine.ts';
 import { GatehouseError } from '../../../src/core/errors.ts';
 
 // Real sockets on loopback. Each test uses its own small range so parallel test files do not
@@ -30,14 +32,24 @@ function bindForeign(port: number, address = '127.0.0.1'): Promise<Socket> {
   });
 }
 
-function roundTrip(from: Socket, toPort: number, to: Socket, address: string): Promise<string> {
-  return new Promise((resolve) => {
-    to.once('message', (msg) => resolve(msg.toString()));
-    from.send('ping', toPort, address);
+function roundTrip(from: MediaSocket, toPort: number, to: MediaSocket, address: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    to.setReceiver((msg) => resolve(msg.toString()));
+    from.send(Buffer.from('ping'), 4, toPort, address, (err) => {
+      if (err !== null) reject(err);
+    });
   });
 }
 
-describe('MediaPortAllocator (real UDP sockets on loopback)', () => {
+// both socket engines (media.socket_engine): node:dgram and the native batched one
+describe.each(['node', 'native'] as const)('MediaPortAllocator (real UDP sockets on loopback, %s socket engine)', (engine) => {
+  beforeAll(async () => {
+    await selectSocketEngine(engine);
+  });
+  afterAll(async () => {
+    await selectSocketEngine('node');
+  });
+
   it('binds an even RTP port and RTP+1 for RTCP (RFC 3550 11), both usable', async () => {
     const a = new MediaPortAllocator({ range: { min: 42101, max: 42120 }, address: '127.0.0.1' });
     const p = await take(a, false);

@@ -3,7 +3,7 @@
  * RTP and SRTCP, with and without MKI, in place and into a separate buffer, both engines must
  * produce the same bytes and accept each other's packets; forged packets are refused without
  * touching the caller's buffer. The RFC vectors and libsrtp interop run on the native engine in
- * the `srtp-native` vitest project as well.
+ * the `native-engines` vitest project as well.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeSrtp } from '../../../src/adapters/media/native-srtp.ts';
