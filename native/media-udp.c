@@ -40,8 +40,22 @@
 #define ID_BITS 16
 #define MAX_SOCKETS (1 << ID_BITS)
 
+/* a datagram the kernel had no room for yet (EAGAIN), sent when the socket is writable again */
+typedef struct pending {
+  struct pending *next;
+  size_t len;
+  struct sockaddr_storage to;
+  socklen_t to_len;
+  unsigned char data[];
+} pending_t;
+
+/* per socket: past this, a send is refused (ENOBUFS) rather than queued without bound */
+#define MAX_PENDING 1024
+
 typedef struct {
   int fd; /* -1: free */
+  pending_t *head, *tail;
+  uint32_t pending;
   int family;
   uint32_t gen;
   /* the last destination send() parsed: a leg sends to one address, so text is parsed once */
@@ -62,6 +76,8 @@ typedef struct {
   uint32_t *free_list; /* FIFO of free indices: a closed socket's id is not reused at once */
   uint32_t free_head, free_tail, free_count;
   uint32_t next_index;
+  /* datagrams queued on EAGAIN, and queued ones the kernel then refused (stats()) */
+  double queued_total, queue_failed_total;
   /* batch buffers, owned by JavaScript (kept alive by references) */
   napi_ref rx_ref, meta_ref, fn_ref, resource_ref;
   napi_async_context async;
@@ -143,6 +159,39 @@ static int ensure_epoll(napi_env env, inst_t *in) {
   return 1;
 }
 
+static void drop_pending(sock_t *s) {
+  while (s->head != NULL) {
+    pending_t *p = s->head;
+    s->head = p->next;
+    free(p);
+  }
+  s->tail = NULL;
+  s->pending = 0;
+}
+
+static void watch(inst_t *in, uint32_t index, sock_t *s, int writable) {
+  struct epoll_event ev = {.events = EPOLLIN | (writable ? EPOLLOUT : 0), .data = {.u32 = index}};
+  epoll_ctl(in->epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+/* The socket is writable: send what waited, in order, until the kernel pushes back again. */
+static void flush(inst_t *in, uint32_t index, sock_t *s) {
+  while (s->head != NULL) {
+    pending_t *p = s->head;
+    ssize_t r;
+    do {
+      r = sendto(s->fd, p->data, p->len, MSG_DONTWAIT, (struct sockaddr *)&p->to, p->to_len);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return; /* still full: wait for EPOLLOUT */
+    if (r < 0) in->queue_failed_total++;
+    s->head = p->next;
+    if (s->head == NULL) s->tail = NULL;
+    s->pending--;
+    free(p);
+  }
+  watch(in, index, s, 0);
+}
+
 /* open(family: 4|6, address: string, port: number) -> id; throws Error{code} on bind failure */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   inst_t *in = instance(env);
@@ -214,6 +263,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->family = (int)family;
   s->dest_text[0] = 0;
+  s->head = s->tail = NULL;
+  s->pending = 0;
   struct epoll_event ev = {.events = EPOLLIN, .data = {.u32 = index}};
   if (epoll_ctl(in->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
     int e = errno;
@@ -273,6 +324,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     epoll_ctl(in->epfd, EPOLL_CTL_DEL, s->fd, NULL);
     close(s->fd);
     s->fd = -1;
+    drop_pending(s);
     uint32_t index = (uint32_t)id & (MAX_SOCKETS - 1);
     in->free_list[in->free_tail] = index;
     in->free_tail = (in->free_tail + 1) % MAX_SOCKETS;
@@ -314,9 +366,11 @@ static int parse_dest(sock_t *s, const char *text, int port) {
 }
 
 /*
- * send(id, bytes, offset, length, port, address) -> 0 when the kernel took the datagram, else
- * the errno (EAGAIN: send buffer full; the datagram is dropped, not queued: late media is
- * useless, and the caller counts it). Throws only on a bad argument or a closed socket.
+ * send(id, bytes, offset, length, port, address) -> 0 when the kernel took the datagram or it
+ * was queued, else the errno. When the socket's send buffer is full (EAGAIN: a video key frame
+ * burst on a slow link) the datagram is copied and queued, in order, and sent when the socket
+ * is writable again, as libuv does for node:dgram; the caller's buffer is free either way. A
+ * queue past MAX_PENDING refuses with ENOBUFS. Throws only on a bad argument or a closed socket.
  */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   inst_t *in = instance(env);
@@ -324,8 +378,11 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 6) return fail(env, 0, "send(id, bytes, offset, length, port, address)");
-  sock_t *s = arg_sock(env, in, argv[0]);
-  if (s == NULL) return NULL;
+  int64_t id;
+  if (!get_int(env, argv[0], 0, INT32_MAX, &id)) return fail(env, 0, "socket id must be an integer");
+  sock_t *s = lookup(in, id);
+  if (s == NULL) return fail(env, 0, "socket is closed");
+  uint32_t index = (uint32_t)id & (MAX_SOCKETS - 1);
   unsigned char *data;
   size_t len;
   int64_t off, n, port;
@@ -345,12 +402,40 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       return fail(env, 0, "address must be an IP literal of the socket's family");
     }
   }
-  ssize_t r;
-  do {
-    r = sendto(s->fd, data + off, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&s->dest, s->dest_len);
-  } while (r < 0 && errno == EINTR);
+  int err = 0;
+  if (s->head == NULL) {
+    ssize_t r;
+    do {
+      r = sendto(s->fd, data + off, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&s->dest, s->dest_len);
+    } while (r < 0 && errno == EINTR);
+    err = r < 0 ? errno : 0;
+  } else {
+    err = EAGAIN; /* datagrams are waiting: this one goes behind them */
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    pending_t *p = s->pending < MAX_PENDING ? malloc(sizeof(pending_t) + (size_t)n) : NULL;
+    if (p == NULL) {
+      err = ENOBUFS;
+    } else {
+      p->next = NULL;
+      p->len = (size_t)n;
+      memcpy(&p->to, &s->dest, sizeof p->to);
+      p->to_len = s->dest_len;
+      memcpy(p->data, data + off, (size_t)n);
+      if (s->tail == NULL) {
+        s->head = s->tail = p;
+        watch(in, index, s, 1);
+      } else {
+        s->tail->next = p;
+        s->tail = p;
+      }
+      s->pending++;
+      in->queued_total++;
+      err = 0;
+    }
+  }
   napi_value out;
-  napi_create_int32(env, r < 0 ? errno : 0, &out);
+  napi_create_int32(env, err, &out);
   return out;
 }
 
@@ -386,6 +471,8 @@ static uint32_t fill(inst_t *in) {
     uint32_t index = ev[e].data.u32;
     sock_t *s = index < in->next_index ? in->table[index] : NULL;
     if (s == NULL || s->fd < 0) continue;
+    if (ev[e].events & EPOLLOUT) flush(in, index, s);
+    if (!(ev[e].events & (EPOLLIN | EPOLLERR))) continue;
     int64_t id = ((int64_t)s->gen << ID_BITS) | index;
     for (int tries = 0; tries < 4 && count < in->slots; tries++) {
       uint32_t want = in->slots - count;
@@ -534,6 +621,18 @@ static napi_value js_ntop(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* stats() -> [datagrams queued on EAGAIN, queued datagrams the kernel then refused] since start */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  inst_t *in = instance(env);
+  napi_value out, a, b;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, in->queued_total, &a);
+  napi_create_double(env, in->queue_failed_total, &b);
+  napi_set_element(env, out, 0, a);
+  napi_set_element(env, out, 1, b);
+  return out;
+}
+
 static void on_poll_closed(uv_handle_t *h) {
   free(h);
 }
@@ -544,6 +643,7 @@ static void cleanup(void *arg) {
   for (uint32_t i = 0; i < in->next_index; i++) {
     sock_t *s = in->table[i];
     if (s != NULL && s->fd >= 0) close(s->fd);
+    if (s != NULL) drop_pending(s);
     free(s);
   }
   free(in->table);
@@ -575,6 +675,7 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"ntop", NULL, js_ntop, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -171,6 +171,11 @@ export const mediaVideoNoCommonCodec = counter(
 
 export const mediaVideoSwitches = counter('gatehouse_media_video_switches_total', 'Receivers switched to another video source (active speaker), at a key frame.');
 
+export const mediaSocketSendsQueued = counter(
+  'gatehouse_media_socket_sends_queued_total',
+  'Datagrams the native socket engine queued because the socket send buffer was full (sent in order once writable; a steady rise means the host or its link cannot keep up).',
+);
+
 export const socketEngineInfo = gauge(
   'gatehouse_media_socket_engine_info',
   '1 for the media socket engine this process uses (media.socket_engine): native (epoll + recvmmsg batches) or node (node:dgram).',

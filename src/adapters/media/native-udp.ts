@@ -14,6 +14,7 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { countDrop, mediaSocketSendsQueued } from '../../metrics/media.ts';
 import type { DatagramHandler, MediaSocket } from './media-socket.ts';
 
 export interface MediaUdpBinding {
@@ -24,6 +25,8 @@ export interface MediaUdpBinding {
   send(id: number, bytes: Uint8Array, offset: number, length: number, port: number, address: string): number;
   start(rx: Uint8Array, slotSize: number, meta: Int32Array, onBatch: (count: number) => void): void;
   ntop(family: 4 | 6, a0: number, a1: number, a2: number, a3: number): string;
+  /** [datagrams queued because the send buffer was full, queued ones the kernel then refused], since start. */
+  stats(): [number, number];
 }
 
 /** Larger than any RTP/RTCP/DTLS datagram on a 1500-octet path MTU, with room for jumbo frames. */
@@ -119,6 +122,20 @@ export class NativeUdpEngine {
     this.binding = binding;
     for (let i = 0; i < SLOTS; i++) this.#views.push(this.#rx.subarray(i * SLOT_SIZE, i * SLOT_SIZE));
     binding.start(this.#rx, SLOT_SIZE, this.#meta, this.#onBatch);
+    // sends queued on a full send buffer are finished in C, after their caller returned: their
+    // counts reach the metrics from here, about once a second
+    setInterval(() => this.publishStats(), 1000).unref();
+  }
+
+  #published: [number, number] = [0, 0];
+
+  /** Moves the queued-send counts of media-udp.c into the metrics. */
+  publishStats(): void {
+    const [queued, failed] = this.binding.stats();
+    const [q0, f0] = this.#published;
+    if (queued > q0) mediaSocketSendsQueued.inc(queued - q0);
+    for (let i = f0; i < failed; i++) countDrop('send-failed');
+    this.#published = [queued, failed];
   }
 
   /** Binds a socket; throws node:dgram-style errors (code EADDRINUSE, EACCES, ...). */

@@ -58,49 +58,55 @@ async function loadNative(path: string): Promise<{ ok: true; engine: NativeUdpEn
   } catch (err) {
     return { ok: false, reason: `${path} does not start: ${(err as Error).message}` };
   }
-  const failure = await selfTest(engine);
+  const failure = await selfTest((address, port) => engine.open(address, port));
   if (failure !== null) return { ok: false, reason: `${path} failed its self-test: ${failure}` };
   nativeEngine = engine;
   return { ok: true, engine };
 }
 
-/** null when datagrams move correctly between two native sockets, else what went wrong. */
-export async function selfTest(engine: NativeUdpEngine, timeoutMs = 2000): Promise<string | null> {
-  let a: MediaSocket | null = null;
-  let b: MediaSocket | null = null;
+/** null when datagrams move correctly between two sockets `open` makes, else what went wrong. */
+export async function selfTest(open: (address: string, port: number) => MediaSocket, timeoutMs = 2000): Promise<string | null> {
+  const opened: MediaSocket[] = [];
   try {
-    const sa = engine.open('127.0.0.1', 0);
-    a = sa;
-    const sb = engine.open('127.0.0.1', 0);
-    b = sb;
+    const sa = open('127.0.0.1', 0);
+    opened.push(sa);
+    const sb = open('127.0.0.1', 0);
+    opened.push(sb);
     const payload = Buffer.from('gatehouse media-udp self-test');
-    const got = await new Promise<string | null>((resolve) => {
-      const timer = setTimeout(() => resolve('no datagram arrived'), timeoutMs);
-      let stage = 0;
+    const big = SLOT_SIZE + 1;
+    return await new Promise<string | null>((resolve) => {
+      let stage: 'first' | 'oversize' = 'first';
+      const timer = setTimeout(() => resolve(stage === 'first' ? 'no datagram arrived' : `a ${big}-octet datagram was not reported as oversize`), timeoutMs);
+      const done = (result: string | null): void => {
+        clearTimeout(timer);
+        resolve(result);
+      };
       sb.setReceiver(
         (msg, rinfo) => {
-          if (stage !== 0) return;
-          stage = 1;
-          if (!msg.equals(payload)) return resolve('the bytes received differ from those sent');
-          if (rinfo.address !== '127.0.0.1' || rinfo.port !== sa.address().port) return resolve(`wrong source ${rinfo.address}:${rinfo.port}`);
-          sa.send(Buffer.alloc(SLOT_SIZE + 1), SLOT_SIZE + 1, sb.address().port, '127.0.0.1', () => {});
+          if (stage === 'oversize') return done(`a ${big}-octet datagram was delivered as ${msg.length} octets`);
+          if (!msg.equals(payload)) return done('the bytes received differ from those sent');
+          if (rinfo.address !== '127.0.0.1' || rinfo.port !== sa.address().port) return done(`wrong source ${rinfo.address}:${rinfo.port}`);
+          stage = 'oversize';
+          sa.send(Buffer.alloc(big), big, sb.address().port, '127.0.0.1', (err) => {
+            if (err !== null) done(`send failed: ${err.message}`);
+          });
         },
-        () => {
-          clearTimeout(timer);
-          resolve(stage === 1 ? null : 'an oversize datagram came first');
-        },
+        () => done(stage === 'oversize' ? null : 'an oversize datagram came first'),
       );
       sa.send(payload, payload.length, sb.address().port, '127.0.0.1', (err) => {
-        if (err !== null) resolve(`send failed: ${err.message}`);
+        if (err !== null) done(`send failed: ${err.message}`);
       });
     });
-    return got;
   } catch (err) {
     return (err as Error).message;
   } finally {
-    await a?.close();
-    await b?.close();
+    await Promise.all(opened.map((s) => s.close()));
   }
+}
+
+/** The native engine of this thread once loaded (tests, diagnostics). */
+export function nativeSocketEngine(): NativeUdpEngine | null {
+  return nativeEngine;
 }
 
 /**
