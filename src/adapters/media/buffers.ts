@@ -58,11 +58,6 @@ export class Int16ViewCache {
 
 export interface TxSlot {
   buffer: Buffer;
-  /**
-   * The last exact-length view of `buffer` handed to send(): passing a whole view (no offset/
-   * length) spares node:dgram a subarray per datagram, and a leg's packets mostly share a length.
-   */
-  sendView: Buffer;
   /** Preallocated send callback: returns the slot to the pool, reports errors. */
   readonly done: (err: Error | null) => void;
   onError: ((err: Error) => void) | null;
@@ -91,7 +86,6 @@ export class SendPool {
       const buffer = Buffer.allocUnsafeSlow(Math.max(size, this.slotSize));
       const s: TxSlot = {
         buffer,
-        sendView: buffer,
         onError: null,
         done: (err) => {
           const report = s.onError;
@@ -106,15 +100,6 @@ export class SendPool {
     if (slot.buffer.length < size) slot.buffer = Buffer.allocUnsafeSlow(size);
     slot.onError = onError;
     return slot;
-  }
-
-  /** The first `length` octets of the slot's buffer, as a view reused while the length repeats. */
-  static sendView(slot: TxSlot, length: number): Buffer {
-    const v = slot.sendView;
-    if (v.length === length && v.buffer === slot.buffer.buffer) return v;
-    const nv = slot.buffer.subarray(0, length);
-    slot.sendView = nv;
-    return nv;
   }
 
   /** Returns a slot that was acquired but not handed to send(). */

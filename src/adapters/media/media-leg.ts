@@ -223,7 +223,7 @@ export class SdesMediaLeg extends RoomLegBase<'sip-sdes'> {
 
   private transmit(socket: MediaSocket, slot: TxSlot, length: number, to: SourceLatch): boolean {
     try {
-      socket.send(SendPool.sendView(slot, length), length, to.port, to.address, slot.done);
+      socket.send(slot.buffer, length, to.port, to.address, slot.done);
       return true;
     } catch {
       sendPool.release(slot);

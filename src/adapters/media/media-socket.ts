@@ -29,6 +29,11 @@ export interface MediaSocket {
 export class DgramMediaSocket implements MediaSocket {
   readonly #socket: Socket;
   #handler: DatagramHandler | null = null;
+  /**
+   * The last exact-length view handed to node:dgram: a whole Buffer (no offset/length) spares it
+   * a subarray per datagram, and a leg's packets mostly share a length and a pooled buffer.
+   */
+  #view: Buffer | null = null;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -49,9 +54,13 @@ export class DgramMediaSocket implements MediaSocket {
   }
 
   send(bytes: Buffer, length: number, port: number, address: string, done: (err: Error | null) => void): void {
-    // a whole buffer (no offset/length) spares node:dgram a subarray per datagram
-    if (bytes.length === length) this.#socket.send(bytes, port, address, done);
-    else this.#socket.send(bytes, 0, length, port, address, done);
+    let whole = bytes;
+    if (bytes.length !== length) {
+      const v = this.#view;
+      whole = v !== null && v.length === length && v.buffer === bytes.buffer && v.byteOffset === bytes.byteOffset ? v : bytes.subarray(0, length);
+      this.#view = whole;
+    }
+    this.#socket.send(whole, port, address, done);
   }
 
   close(): Promise<void> {

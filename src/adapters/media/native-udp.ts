@@ -115,12 +115,19 @@ export class NativeUdpEngine {
   readonly #rx = Buffer.allocUnsafeSlow(SLOT_SIZE * SLOTS);
   readonly #meta = new Int32Array(STRIDE * SLOTS);
   readonly #sockets = new Map<number, NativeMediaSocket>();
-  /** Per slot, the last view handed out: packets of one length reuse it. */
+  /**
+   * Per slot, the last two views handed out (most recent first): a slot sees the lengths of
+   * every leg, and two legs of a call often differ (GCM and HMAC-SHA1 tags), so one would thrash.
+   */
   readonly #views: Buffer[] = [];
+  readonly #views2: Buffer[] = [];
 
   constructor(binding: MediaUdpBinding) {
     this.binding = binding;
-    for (let i = 0; i < SLOTS; i++) this.#views.push(this.#rx.subarray(i * SLOT_SIZE, i * SLOT_SIZE));
+    for (let i = 0; i < SLOTS; i++) {
+      this.#views.push(this.#rx.subarray(i * SLOT_SIZE, i * SLOT_SIZE));
+      this.#views2.push(this.#rx.subarray(i * SLOT_SIZE, i * SLOT_SIZE));
+    }
     binding.start(this.#rx, SLOT_SIZE, this.#meta, this.#onBatch);
     // sends queued on a full send buffer are finished in C, after their caller returned: their
     // counts reach the metrics from here, about once a second
@@ -189,7 +196,9 @@ export class NativeUdpEngine {
       rinfo.size = length;
       let view = this.#views[i] as Buffer;
       if (view.length !== length) {
-        view = this.#rx.subarray(meta[m + 1] as number, (meta[m + 1] as number) + length);
+        const other = this.#views2[i] as Buffer;
+        view = other.length === length ? other : this.#rx.subarray(meta[m + 1] as number, (meta[m + 1] as number) + length);
+        this.#views2[i] = this.#views[i] as Buffer;
         this.#views[i] = view;
       }
       try {

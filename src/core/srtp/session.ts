@@ -32,11 +32,26 @@ function result(out: Buffer, length: number): SrtpResult {
   return { ok: true, length, out };
 }
 
+const NO_OCTETS = Buffer.alloc(0);
+
+/** SrtpOk, writable: the one a session reuses for calls that pass their own `out` buffer. */
+interface ReusedOk {
+  readonly ok: true;
+  length: number;
+  out: Buffer;
+}
+
 export class SrtpSession {
   readonly suite: SrtpSuite;
   private readonly cfg: ValidatedConfig;
   private readonly keys: readonly MasterKey[];
   private active: MasterKey;
+  /**
+   * Calls that pass `out` (the relay: one per packet) get this object back, refilled, instead of
+   * a new one: no allocation per packet. Its fields are valid until the session's next call with
+   * `out`; a caller that keeps a result copies what it needs first.
+   */
+  private readonly reusedOk: ReusedOk = { ok: true, length: 0, out: NO_OCTETS };
   private readonly outRtp = new Map<number, ReplayWindow>();
   private readonly inRtp = new Map<number, ReplayWindow>();
   private readonly outRtcp = new Map<number, OutRtcpStream>();
@@ -57,7 +72,18 @@ export class SrtpSession {
     this.active = this.keys[0] as MasterKey;
   }
 
-  /** Protects an RTP packet. out (optional) needs packet.length + tag (+ MKI) octets. */
+  private finish(dst: Buffer, length: number, reuse: boolean): SrtpResult {
+    if (!reuse) return result(dst, length);
+    const r = this.reusedOk;
+    r.length = length;
+    r.out = dst;
+    return r;
+  }
+
+  /**
+   * Protects an RTP packet. out (optional) needs packet.length + tag (+ MKI) octets; with out,
+   * the result object is the session's reused one (see `reusedOk`).
+   */
   protectRtp(packet: Uint8Array, out?: Buffer): SrtpResult {
     if (packet.length < 12) return DROP.truncated;
     if (!rtpVersionOk(packet)) return DROP['bad-header'];
@@ -91,7 +117,7 @@ export class SrtpSession {
     this.lastOut = w;
     w.accept(index);
     key.sent.srtp++;
-    return result(dst, n);
+    return this.finish(dst, n, out !== undefined);
   }
 
   /** Verifies and decrypts an SRTP packet. out (optional) needs packet.length - tag - MKI octets. */
@@ -140,7 +166,7 @@ export class SrtpSession {
     }
     this.lastInSsrc = ssrc;
     key.received.srtp++;
-    return result(dst, payloadEnd);
+    return this.finish(dst, payloadEnd, out !== undefined);
   }
 
   /** Protects (and always encrypts, E=1) an RTCP compound packet. */
@@ -165,7 +191,7 @@ export class SrtpSession {
     const n = k.transform.protectRtcp(k, packet, ssrc, index, key.mki, dst);
     s.next = index + 1;
     key.sent.srtcp++;
-    return result(dst, n);
+    return this.finish(dst, n, out !== undefined);
   }
 
   /** Verifies and (when E=1) decrypts an SRTCP packet. */
@@ -219,7 +245,7 @@ export class SrtpSession {
       w.accept(index);
     }
     key.received.srtcp++;
-    return result(dst, bodyEnd);
+    return this.finish(dst, bodyEnd, out !== undefined);
   }
 
   /**

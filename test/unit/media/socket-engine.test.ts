@@ -61,41 +61,27 @@ describe('media.socket_engine', () => {
     if (engine === null) throw new Error('native socket engine not loaded');
     const open = (address: string, port: number): MediaSocket => engine.open(address, port);
     expect(await selfTest(open)).toBeNull();
+    /** An engine like the real one but for the methods `faulty` replaces. */
+    const broken =
+      (faulty: (s: MediaSocket) => Partial<MediaSocket>) =>
+      (address: string, port: number): MediaSocket => {
+        const s = open(address, port);
+        return {
+          address: () => s.address(),
+          onError: () => {},
+          send: (b, l, p, a, done) => s.send(b, l, p, a, done),
+          close: () => s.close(),
+          setReceiver: (h, oversize) => s.setReceiver(h, oversize),
+          ...faulty(s),
+        };
+      };
     // sends that never leave
-    const mute = (address: string, port: number): MediaSocket => {
-      const s = open(address, port);
-      return {
-        address: () => s.address(),
-        onError: () => {},
-        send: (_b, _l, _p, _a, done) => done(null),
-        close: () => s.close(),
-        setReceiver: (h, oversize) => s.setReceiver(h, oversize),
-      };
-    };
-    expect(await selfTest(mute, 300)).toBe('no datagram arrived');
+    expect(await selfTest(broken(() => ({ send: (_b, _l, _p, _a, done) => done(null) })), 300)).toBe('no datagram arrived');
     // bytes cut short on the way in, and no oversize report
-    const cutting = (address: string, port: number): MediaSocket => {
-      const s = open(address, port);
-      return {
-        address: () => s.address(),
-        onError: () => {},
-        send: (b, l, p, a, done) => s.send(b, l, p, a, done),
-        close: () => s.close(),
-        setReceiver: (h) => s.setReceiver(h === null ? null : (msg, rinfo) => h(msg.subarray(0, 4), rinfo)),
-      };
-    };
+    const cutting = broken((s) => ({ setReceiver: (h) => s.setReceiver(h === null ? null : (msg, rinfo) => h(msg.subarray(0, 4), rinfo)) }));
     expect(await selfTest(cutting, 300)).toBe('the bytes received differ from those sent');
     // whole datagrams, but an oversize one delivered instead of reported
-    const noOversize = (address: string, port: number): MediaSocket => {
-      const s = open(address, port);
-      return {
-        address: () => s.address(),
-        onError: () => {},
-        send: (b, l, p, a, done) => s.send(b, Math.min(l, 64), p, a, done),
-        close: () => s.close(),
-        setReceiver: (h, oversize) => s.setReceiver(h, oversize),
-      };
-    };
+    const noOversize = broken((s) => ({ send: (b, l, p, a, done) => s.send(b, Math.min(l, 64), p, a, done) }));
     expect(await selfTest(noOversize, 300)).toBe('a 9217-octet datagram was delivered as 64 octets');
     expect(engine.openSockets).toBe(0); // the self-test closes what it opened
   });

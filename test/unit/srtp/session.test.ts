@@ -24,6 +24,24 @@ describe.each(SRTP_SUITE_NAMES.map((s) => [s]))('%s', (suite) => {
     }
   });
 
+  it('with a caller-supplied out buffer the result object is reused (no allocation per packet); without one each result is its own', () => {
+    const { tx, rx } = pair(suite);
+    const wire = Buffer.alloc(200);
+    const plain = Buffer.alloc(200);
+    const p1 = rtp(1, 9, bytes(40, 1));
+    const a = tx.protectRtp(p1, wire);
+    const aLength = a.ok ? a.length : -1;
+    const back = rx.unprotectRtp(wire.subarray(0, aLength), plain);
+    expect(back.ok && back.out === plain && back.length === p1.length).toBe(true);
+    const b = tx.protectRtp(rtp(2, 9, bytes(30, 2)), wire);
+    expect(b).toBe(a); // refilled: its length is now the second packet's
+    expect(b.ok && b.length).toBe(aLength - 10);
+    const c = tx.protectRtp(rtp(3, 9, bytes(40, 3)));
+    const d = tx.protectRtp(rtp(4, 9, bytes(40, 4)));
+    expect(c).not.toBe(d);
+    expect(c.ok && d.ok && c.out !== d.out).toBe(true);
+  });
+
   it('replay window: a repeat is "replay", older than the window is "too-old", configurable size', () => {
     const { tx, rx } = pair(suite, { replayWindow: 64 });
     const packets = Array.from({ length: 200 }, (_, i) => bytesOf(tx.protectRtp(rtp(i, 7, bytes(20, i)))));
