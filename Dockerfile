@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 # Gatehouse runtime image: Node 24 LTS slim, production dependencies only, non-root user.
 # Gatehouse runs its TypeScript sources with Node's built-in type stripping; the build stage
-# bundles the browser join client, compiles the native SRTP engine (native/srtp-crypto.c, against
-# the Node headers the official image ships) and resolves production dependencies from the lockfile.
+# bundles the browser join client, compiles the native SRTP and media socket engines
+# (native/srtp-crypto.c, native/media-udp.c, against the Node headers the official image ships)
+# and resolves production dependencies from the lockfile.
 
 FROM node:24-bookworm-slim AS build
-# a C compiler for the native SRTP engine only; it stays in this stage
+# a C compiler for the native engines only; it stays in this stage
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -15,8 +16,8 @@ COPY sdp ./sdp
 COPY crypto-policy ./crypto-policy
 COPY native ./native
 # npm ci runs `prepare`, which bundles the browser join client into dist/web (esbuild, SIP.js)
-# and builds dist/native/srtp-crypto.node (--required: the image must not fall back to
-# node:crypto); then drop the dev dependencies used only for that
+# and builds dist/native/srtp-crypto.node and media-udp.node (--required: the image must not
+# fall back to node:crypto or node:dgram); then drop the dev dependencies used only for that
 RUN npm ci --no-audit --no-fund && node native/build.ts --required && npm prune --omit=dev && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime

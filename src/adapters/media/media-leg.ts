@@ -26,7 +26,7 @@ import type { SrtpSuiteName } from '../../core/srtp/index.ts';
 import { countIn, countOut, mediaLatchEvents } from '../../metrics/media.ts';
 import type { LegRekey } from '../../ports/media-plane.ts';
 import { DEFAULT_REKEY_GRACE_PACKETS } from './leg-rekey.ts';
-import { SendPool, sendPool, sharedReceiveBuffer } from './buffers.ts';
+import { sendPool, sharedReceiveBuffer } from './buffers.ts';
 import type { TxSlot } from './buffers.ts';
 import { LegSockets } from './leg-sockets.ts';
 import type { MediaSocket } from './media-socket.ts';
