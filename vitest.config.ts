@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Integration tests start real processes (gatehouse, SIPp, redis-server); give them room but
 // never let a hung peer stall CI for ever.
@@ -27,6 +27,8 @@ export default defineConfig({
             'test/integration/takeover/sdes-resume-roc.test.ts',
             'test/integration/takeover/dtls-resume-leg.test.ts',
           ],
+          // engine selection itself is tested in a process where no engine was loaded yet
+          exclude: [...configDefaults.exclude, 'test/unit/media/socket-engine.test.ts'],
           setupFiles: ['test/helpers/use-native-engines.ts'],
         },
       },

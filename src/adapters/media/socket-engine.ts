@@ -41,27 +41,34 @@ export function socketEngineName(): 'native' | 'node' {
   return useNative ? 'native' : 'node';
 }
 
+/** The engine started on this thread, passed its self-test or not (an addon starts once per thread). */
+let started: NativeUdpEngine | null = null;
+
 /** The engine loaded on this thread (started once; selection only switches new sockets). */
 async function loadNative(path: string): Promise<{ ok: true; engine: NativeUdpEngine } | { ok: false; reason: string }> {
   if (nativeEngine !== null) return { ok: true, engine: nativeEngine };
   if (process.platform !== 'linux') return { ok: false, reason: 'the native media socket engine is Linux only (epoll, recvmmsg)' };
-  let binding: MediaUdpBinding;
-  try {
-    binding = createRequire(import.meta.url)(path) as MediaUdpBinding;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { ok: false, reason: e.code === 'MODULE_NOT_FOUND' ? `${path} is not built (run \`npm run build:native\`; it needs a C compiler)` : `${path} does not load: ${e.message}` };
+  let engine = started;
+  if (engine === null) {
+    let binding: MediaUdpBinding;
+    try {
+      binding = createRequire(import.meta.url)(path) as MediaUdpBinding;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, reason: e.code === 'MODULE_NOT_FOUND' ? `${path} is not built (run \`npm run build:native\`; it needs a C compiler)` : `${path} does not load: ${e.message}` };
+    }
+    try {
+      engine = new NativeUdpEngine(binding);
+    } catch (err) {
+      return { ok: false, reason: `${path} does not start: ${(err as Error).message}` };
+    }
+    started = engine;
   }
-  let engine: NativeUdpEngine;
-  try {
-    engine = new NativeUdpEngine(binding);
-  } catch (err) {
-    return { ok: false, reason: `${path} does not start: ${(err as Error).message}` };
-  }
-  const failure = await selfTest((address, port) => engine.open(address, port));
+  const running = engine;
+  const failure = await selfTest((address, port) => running.open(address, port));
   if (failure !== null) return { ok: false, reason: `${path} failed its self-test: ${failure}` };
-  nativeEngine = engine;
-  return { ok: true, engine };
+  nativeEngine = running;
+  return { ok: true, engine: running };
 }
 
 /** null when datagrams move correctly between two sockets `open` makes, else what went wrong. */
