@@ -71,12 +71,24 @@ export interface RoomGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * Media port slices: random per test process (files run in parallel), then consecutive, so the
+ * gateways of one test never share a range. Two instances on one range would hand each other's
+ * just-released ports to a taken-over call, and the takeover tests tell the new owner's
+ * re-INVITE by its new m= port.
+ */
+const firstSlice = randomInt(0, 100);
+let slices = 0;
+function nextMediaSlice(): number {
+  return (firstSlice + slices++) % 100;
+}
+
 export async function startRoomGateway(o: RoomGatewayOptions): Promise<RoomGateway> {
   const sipPort = await freeUdpTcpPort();
   const adminPort = await freeTcpPort();
   const wssPort = o.web === true ? await freeTcpPort() : null;
   const webPort = o.web === true ? await freeTcpPort() : null;
-  const base = 12000 + 200 * randomInt(0, 100);
+  const base = 12000 + 200 * nextMediaSlice();
   const media = { min: base, max: base + 99, webrtcMin: base + 100, webrtcMax: base + 199 };
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-rooms-'));
   const configPath = join(dir, 'gatehouse.yaml');

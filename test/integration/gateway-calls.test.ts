@@ -114,6 +114,10 @@ describe('gatehouse start answers room calls (issues 3 and 5)', () => {
     expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="488",code="POLICY_PLAINTEXT_REFUSED"\} 1$/m);
     expect(metrics).toMatch(/^gatehouse_calls_rejected_total\{status="404",code="ROOM_UNKNOWN"\} 1$/m);
     expect(metrics).toMatch(/^gatehouse_srtp_negotiations_total\{.*suite="AEAD_AES_256_GCM".*\} 3$/m);
+    // a built gateway (npm ci builds both) runs its media on the native engines, and says so
+    expect(metrics).toMatch(/^gatehouse_srtp_engine_info\{engine="native"\} 1$/m);
+    expect(metrics).toMatch(/^gatehouse_media_socket_engine_info\{engine="native"\} 1$/m);
+    expect(gw.lines.find((l) => l.msg === 'media socket engine')).toMatchObject({ engine: 'native' });
     const joined = gw.lines.filter((l) => l.msg === 'call joined room');
     expect(joined.map((l) => l.suite)).toEqual(['AEAD_AES_256_GCM', 'AEAD_AES_256_GCM', 'AEAD_AES_256_GCM']);
     const out = gw.stdout();
