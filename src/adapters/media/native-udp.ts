@@ -60,6 +60,8 @@ export class NativeMediaSocket implements MediaSocket {
   srcWords = [0, 0, 0, 0];
   readonly rinfo: RemoteInfo;
   #closed = false;
+  /** The last destination known to be an IP literal: a leg sends to one address, checked once. */
+  #literal = '';
 
   constructor(engine: NativeUdpEngine, id: number, family: 4 | 6, address: string) {
     this.#engine = engine;
@@ -83,7 +85,7 @@ export class NativeMediaSocket implements MediaSocket {
   }
 
   send(bytes: Buffer, length: number, port: number, address: string, done: (err: Error | null) => void): void {
-    if (isIP(address) === 0) {
+    if (address !== this.#literal && isIP(address) === 0) {
       // a name in c= (RFC 8866 5.7 allows an FQDN): resolve it, as node:dgram does
       lookup(address, { family: this.#family === 4 ? 4 : 0 }, (err, ip) => {
         if (err !== null) return done(err);
@@ -95,6 +97,7 @@ export class NativeMediaSocket implements MediaSocket {
       });
       return;
     }
+    this.#literal = address;
     const r = this.#engine.binding.send(this.id, bytes, 0, length, port, address);
     done(r === 0 ? null : errnoError(r, 'send'));
   }
