@@ -24,11 +24,12 @@
  * Without the peer's previous SDP nothing about video is changed (as before this module).
  * A video m-line we declined or never had is left as it is. The result holds key material.
  */
-import { connection, cryptoLines, rtcp, rtcpMux, serializeCrypto, type MediaSection, type SessionDescription } from '../../sdp/index.ts';
+import { cryptoLines, rtcpMux, serializeCrypto, type SessionDescription } from '../../sdp/index.ts';
 import { lookupSuite, warningText } from '../../crypto-policy/index.ts';
 import { GatehouseError } from '../core/errors.ts';
 import type { LegStreamRekey } from '../ports/media-plane.ts';
 import type { OfferOutcome } from './negotiate-offer.ts';
+import { peerLine, refuse, remoteOf, sameBytes, type ReinviteRefusal } from './reinvite-sdp.ts';
 import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
 
 export interface VideoReinviteInput {
@@ -62,36 +63,9 @@ export type VideoReinviteOutcome =
       readonly off: boolean;
       readonly what: VideoChangeWhat | null;
     }
-  | { readonly ok: false; readonly status: number; readonly reason: string; readonly warning: string };
+  | ReinviteRefusal;
 
 const NOTHING: Extract<VideoReinviteOutcome, { ok: true }> = { ok: true, index: null, rekey: null, cryptoLine: null, off: false, what: null };
-
-function refuse(text: string): VideoReinviteOutcome {
-  return { ok: false, status: 488, reason: 'Not Acceptable Here', warning: `399 gatehouse "${text}"` };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
-}
-
-/** The peer's key||salt and canonical suite of its line with `tag` in `m`, or null. */
-function peerLine(m: MediaSection, tag: number): { readonly suite: string; readonly keySalt: Uint8Array } | null {
-  const l = cryptoLines(m).find((x) => x.ok && x.attribute.tag === tag);
-  if (l === undefined || !l.ok) return null;
-  const s = lookupSuite(l.attribute.suite);
-  const keySalt = l.attribute.keyParams[0]?.keySalt;
-  return s.ok && keySalt !== undefined ? { suite: s.suite.name, keySalt } : null;
-}
-
-function remoteOf(sdp: SessionDescription, m: MediaSection, muxed: boolean): { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number } | null {
-  const c = connection(sdp, m);
-  if (c === undefined) return null;
-  const rtpPort = m.mLine.port;
-  return { address: c.address, rtpPort, rtcpPort: muxed ? rtpPort : (rtcp(m)?.port ?? rtpPort + 1) };
-}
 
 export function answerVideoReinvite(input: VideoReinviteInput): VideoReinviteOutcome {
   // the call's running SDES video: our answer's accepted video m-line with our one a=crypto

@@ -32,13 +32,14 @@
  * answer with the direction (and a=crypto when it changed) rewritten and the o= version
  * incremented (RFC 3264 8). The result holds key material: never log it.
  */
-import { answerDirection, connection, cryptoLines, direction, parseSdp, rtcp, rtcpMux, SdpParseError, serializeCrypto, type Direction } from '../../sdp/index.ts';
-import { lookupSuite, warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
+import { answerDirection, direction, parseSdp, rtcpMux, SdpParseError, serializeCrypto, type Direction } from '../../sdp/index.ts';
+import { warningText, type CryptoPolicy, type PeerContext } from '../../crypto-policy/index.ts';
 import type { LegRekey } from '../ports/media-plane.ts';
 import { negotiateOffer, type OfferOutcome } from './negotiate-offer.ts';
 import { sdesLegPlan, type SdesLegPlan } from './sdes-leg-plan.ts';
 import { GatehouseError } from '../core/errors.ts';
 import { answerVideoReinvite, rewriteVideoSection, type VideoChangeWhat } from './reinvite-video.ts';
+import { peerLine, refuse, remoteOf, sameBytes, type ReinviteRefusal } from './reinvite-sdp.ts';
 
 export interface ReinviteContext {
   readonly previousAnswer: string;
@@ -71,7 +72,7 @@ export interface ReinviteChange {
 
 export type ReinviteOutcome =
   | { readonly ok: true; readonly answer: string; readonly peerDirection: Direction; readonly change: ReinviteChange | null }
-  | { readonly ok: false; readonly status: number; readonly reason: string; readonly warning: string };
+  | ReinviteRefusal;
 
 /**
  * The initial-offer negotiation for a re-offer on an SDES leg: same policy, same peer context,
@@ -79,17 +80,6 @@ export type ReinviteOutcome =
  */
 export function reofferNegotiator(policy: CryptoPolicy, peer: PeerContext, profile: string | undefined): ReinviteContext['negotiate'] {
   return (sdp) => negotiateOffer(policy, { sdp, peer, ...(profile === undefined ? {} : { profile }), localFingerprints: [], supportedKeying: { sdes: true, dtls: false } });
-}
-
-function refuse(text: string): ReinviteOutcome {
-  return { ok: false, status: 488, reason: 'Not Acceptable Here', warning: `399 gatehouse "${text}"` };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
 }
 
 export function answerReinvite(ctx: ReinviteContext, offerText: string): ReinviteOutcome {
@@ -110,10 +100,8 @@ export function answerReinvite(ctx: ReinviteContext, offerText: string): Reinvit
   if (sendFormat !== undefined && !audio.mLine.fmts.includes(String(sendFormat.pt))) return refuse(`re-offer drops payload type ${sendFormat.pt}; changing codecs in a re-INVITE is not supported`);
 
   // keys: unchanged when our tag is still offered with the same suite and key
-  const current = cryptoLines(audio).find((l) => l.ok && l.attribute.tag === ctx.tag);
-  const currentSuite = current?.ok ? lookupSuite(current.attribute.suite) : null;
-  const currentKey = current?.ok ? current.attribute.keyParams[0]?.keySalt : undefined;
-  const keysUnchanged = currentSuite?.ok === true && currentSuite.suite.name === plan.suite && currentKey !== undefined && sameBytes(currentKey, ctx.remoteKeySalt);
+  const current = peerLine(audio, ctx.tag);
+  const keysUnchanged = current !== null && current.suite === plan.suite && sameBytes(current.keySalt, ctx.remoteKeySalt);
   let next: SdesLegPlan = plan;
   let sdes = { tag: ctx.tag, remoteKeySalt: ctx.remoteKeySalt };
   let cryptoLine: string | null = null;
@@ -149,13 +137,11 @@ export function answerReinvite(ctx: ReinviteContext, offerText: string): Reinvit
   }
 
   // address (RFC 3264 8.3.1); c=0.0.0.0 is hold, not a move
-  const c = connection(offer, audio);
-  if (c === undefined) return { ok: false, status: 400, reason: 'Bad Request - Malformed SDP', warning: '399 gatehouse "re-offer has no c= for the audio stream"' };
-  const holdAddress = c.address === '0.0.0.0' || c.address === '::';
-  const rtpPort = audio.mLine.port;
-  const rtcpPort = plan.rtcpMux ? rtpPort : (rtcp(audio)?.port ?? rtpPort + 1);
-  const moved = !holdAddress && (c.address !== plan.remote.address || rtpPort !== plan.remote.rtpPort || rtcpPort !== plan.remote.rtcpPort);
-  if (moved) next = { ...next, remote: { address: c.address, rtpPort, rtcpPort } };
+  const remote = remoteOf(offer, audio, plan.rtcpMux);
+  if (remote === null) return { ok: false, status: 400, reason: 'Bad Request - Malformed SDP', warning: '399 gatehouse "re-offer has no c= for the audio stream"' };
+  const holdAddress = remote.address === '0.0.0.0' || remote.address === '::';
+  const moved = !holdAddress && (remote.address !== plan.remote.address || remote.rtpPort !== plan.remote.rtpPort || remote.rtcpPort !== plan.remote.rtcpPort);
+  if (moved) next = { ...next, remote };
 
   // RFC 3264 8.4: c=0.0.0.0 means the peer does not want to receive
   const peerDirection: Direction = holdAddress ? 'sendonly' : direction(offer, audio);
