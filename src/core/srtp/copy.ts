@@ -19,3 +19,10 @@ export function copyBytes(src: Uint8Array, srcStart: number, dst: Uint8Array, ds
 export function sameStart(a: Uint8Array, b: Uint8Array): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
+
+/** Writes the MKI (RFC 3711 s3.1, after the encrypted portion) at out[pos..] when there is one; the position after it. */
+export function appendMki(out: Uint8Array, pos: number, mki: Uint8Array | null): number {
+  if (mki === null) return pos;
+  out.set(mki, pos);
+  return pos + mki.length;
+}

@@ -3,7 +3,7 @@
  * layout and order as transform-cm.ts (tag verified before anything is decrypted, s3.3 step 5),
  * with the key's OpenSSL contexts kept in `k.native` instead of a cipher/HMAC object per packet.
  */
-import { copyBytes } from './copy.ts';
+import { appendMki, copyBytes } from './copy.ts';
 import { cmRtcpIv, cmRtpIv, writeSrtcpTrailer } from './iv.ts';
 import type { NativeKeys } from './session-keys.ts';
 import type { SrtpTransform } from './transform.ts';
@@ -17,11 +17,7 @@ export const nativeCmTransform: SrtpTransform = {
     copyBytes(packet, 0, out, 0, headerLength);
     cmRtpIv(iv, k.salt, ssrc, roc, seq);
     n.binding.ctrXor(n.cipher, iv, packet, headerLength, out, headerLength, end - headerLength);
-    let pos = end;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
+    const pos = appendMki(out, end, mki);
     // tag over header || ciphertext || ROC; the MKI is not authenticated (s4.2)
     n.binding.hmacTag(n.mac as NonNullable<NativeKeys['mac']>, out, 0, end, roc, out, pos, k.suite.rtpTagLength);
     return pos + k.suite.rtpTagLength;
@@ -43,11 +39,7 @@ export const nativeCmTransform: SrtpTransform = {
     cmRtcpIv(iv, k.salt, ssrc, index);
     n.binding.ctrXor(n.cipher, iv, packet, 8, out, 8, end - 8);
     writeSrtcpTrailer(out, end, index, true); // we always encrypt SRTCP (s3.4)
-    let pos = end + 4;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
+    const pos = appendMki(out, end + 4, mki);
     n.binding.hmacTag(n.mac as NonNullable<NativeKeys['mac']>, out, 0, end + 4, -1, out, pos, k.suite.rtcpTagLength);
     return pos + k.suite.rtcpTagLength;
   },

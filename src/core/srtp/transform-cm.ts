@@ -13,7 +13,7 @@
  * receiver verifies before decrypting (s3.3 step 5) and compares in constant time.
  */
 import { createHmac } from 'node:crypto';
-import { copyBytes } from './copy.ts';
+import { appendMki, copyBytes } from './copy.ts';
 import { cmRtcpIv, cmRtpIv } from './iv.ts';
 import type { DirectionKeys } from './session-keys.ts';
 import type { SrtpTransform } from './transform.ts';
@@ -80,11 +80,7 @@ export const aesCmTransform: SrtpTransform = {
     copyBytes(packet, 0, out, 0, headerLength);
     cmRtpIv(iv, k.salt, ssrc, roc, seq);
     xorKeystream(k, packet, headerLength, out, headerLength, end - headerLength);
-    let pos = end;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
+    const pos = appendMki(out, end, mki);
     const tagLength = k.suite.rtpTagLength;
     const digest = hmac(k, out, end, roc);
     for (let i = 0; i < tagLength; i++) out[pos + i] = digest[i] ?? 0;
@@ -110,11 +106,7 @@ export const aesCmTransform: SrtpTransform = {
     out[end + 1] = (index >>> 16) & 0xff;
     out[end + 2] = (index >>> 8) & 0xff;
     out[end + 3] = index & 0xff;
-    let pos = end + 4;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
+    const pos = appendMki(out, end + 4, mki);
     const tagLength = k.suite.rtcpTagLength;
     const digest = hmac(k, out, end + 4, null);
     for (let i = 0; i < tagLength; i++) out[pos + i] = digest[i] ?? 0;

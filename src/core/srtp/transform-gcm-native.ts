@@ -4,7 +4,7 @@
  * whose IV alone is reset per packet. The native open writes plaintext only after the tag
  * verified, so a forged packet leaves `out` untouched (a second key can still be tried).
  */
-import { copyBytes, sameStart } from './copy.ts';
+import { appendMki, copyBytes, sameStart } from './copy.ts';
 import { gcmRtcpIv, gcmRtpIv, writeSrtcpTrailer } from './iv.ts';
 import type { NativeKeys } from './session-keys.ts';
 import type { SrtpTransform } from './transform.ts';
@@ -22,12 +22,7 @@ export const nativeGcmTransform: SrtpTransform = {
     // AAD: the whole RTP header (s8.2); it is read before the ciphertext is written
     n.binding.gcmSeal(n.cipher, iv, packet, 0, headerLength, packet, headerLength, end - headerLength, out, headerLength);
     copyBytes(packet, 0, out, 0, headerLength);
-    let pos = end + TAG;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
-    return pos;
+    return appendMki(out, end + TAG, mki);
   },
 
   unprotectRtp(k, packet, headerLength, payloadEnd, tagOffset, ssrc, roc, seq, out) {
@@ -48,14 +43,8 @@ export const nativeGcmTransform: SrtpTransform = {
     writeSrtcpTrailer(aad, 8, index, true);
     n.binding.gcmSeal(n.cipher, iv, aad, 0, 12, packet, 8, end - 8, out, 8);
     copyBytes(packet, 0, out, 0, 8);
-    let pos = end + TAG;
-    writeSrtcpTrailer(out, pos, index, true);
-    pos += 4;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
-    return pos;
+    writeSrtcpTrailer(out, end + TAG, index, true);
+    return appendMki(out, end + TAG + 4, mki);
   },
 
   unprotectRtcp(k, packet, bodyEnd, tagOffset, trailerOffset, ssrc, index, encrypted, out) {

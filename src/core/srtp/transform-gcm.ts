@@ -15,7 +15,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { copyBytes, sameStart } from './copy.ts';
+import { appendMki, copyBytes, sameStart } from './copy.ts';
 import { gcmRtcpIv, gcmRtpIv, writeSrtcpTrailer as writeTrailer } from './iv.ts';
 import type { SrtpTransform } from './transform.ts';
 
@@ -34,14 +34,8 @@ export const aesGcmTransform: SrtpTransform = {
     const tag = c.getAuthTag();
     copyBytes(packet, 0, out, 0, headerLength);
     out.set(enc, headerLength);
-    let pos = headerLength + enc.length;
-    out.set(tag, pos);
-    pos += TAG;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
-    return pos;
+    out.set(tag, headerLength + enc.length);
+    return appendMki(out, headerLength + enc.length + TAG, mki);
   },
 
   unprotectRtp(k, packet, headerLength, payloadEnd, tagOffset, ssrc, roc, seq, out) {
@@ -71,16 +65,10 @@ export const aesGcmTransform: SrtpTransform = {
     const tag = c.getAuthTag();
     copyBytes(packet, 0, out, 0, 8);
     out.set(enc, 8);
-    let pos = 8 + enc.length;
-    out.set(tag, pos);
-    pos += TAG;
-    writeTrailer(out, pos, index, true);
-    pos += 4;
-    if (mki !== null) {
-      out.set(mki, pos);
-      pos += mki.length;
-    }
-    return pos;
+    const tagAt = 8 + enc.length;
+    out.set(tag, tagAt);
+    writeTrailer(out, tagAt + TAG, index, true);
+    return appendMki(out, tagAt + TAG + 4, mki);
   },
 
   unprotectRtcp(k, packet, bodyEnd, tagOffset, trailerOffset, ssrc, index, encrypted, out) {
