@@ -14,15 +14,15 @@
  * Everything runs in a loopback-only network namespace the test creates.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Linphone, Netns, requireLinphone } from '../../helpers/linphone.ts';
 import { decodedLength, linphoneSipCrypto, NetnsGateway, requireTool, startNetnsRedis, stopChild, toneWav, waitHeard } from './helpers/netns-gateway.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 
 const ROOM = 'rekey-room';
 const TONE_1 = 1000;
@@ -32,6 +32,7 @@ const READER = fileURLToPath(new URL('./helpers/read-call-keys.ts', import.meta.
 
 let ns: Netns;
 let dir: string;
+let kekFile: string;
 let gw: NetnsGateway;
 let redis: ChildProcess | undefined;
 const linphones: Linphone[] = [];
@@ -42,8 +43,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-linphone-rekey-'));
   ns = await Netns.create();
   redis = await startNetnsRedis(ns, dir, REDIS_PORT);
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek'), { timing: false });
+  kekFile = writeKek(dir);
+  const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, kekFile, { timing: false });
   gw = await NetnsGateway.start(ns, dir, { name: 'gw', sipPort: 5060, mediaBase: 40000, rooms: [ROOM], extraYaml: state });
 }, 60_000);
 
@@ -64,7 +65,7 @@ interface StoredKeys {
 
 /** The stored records' key digests, read inside the namespace (helpers/read-call-keys.ts). */
 async function storedKeys(): Promise<StoredKeys[]> {
-  const child = ns.spawn(process.execPath, [READER, `redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = ns.spawn(process.execPath, [READER, `redis://127.0.0.1:${REDIS_PORT}`, kekFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

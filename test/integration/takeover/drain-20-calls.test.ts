@@ -9,13 +9,12 @@
  * new m= port and an a=crypto offer, answered it, and its later BYE sent to the NEW Contact got a
  * 200. SIPp must exit 0 with 20 successful calls, and Redis must hold no call afterwards.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { requireSipp, runSipp } from '../sip/helpers/sipp.ts';
 
@@ -31,10 +30,9 @@ beforeAll(async () => {
   requireSipp();
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-drain-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   writeFileSync(join(dir, 'rooms.csv'), `SEQUENTIAL\n${ROOM};\n`);
   // SIPp sends no media: a new key costs it nothing
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'new' });
+  const state = redisStateYaml(redis.url, writeKek(dir), { sdesKey: 'new' });
   // mediaTimeoutS 0: SIPp sends no RTP, and its calls must end by BYE only
   const opts = { rooms: [{ id: ROOM, max_participants: 32 }], mediaTimeoutS: 0, extraYaml: state };
   [gwA, gwB] = await Promise.all([startRoomGateway(opts), startRoomGateway(opts)]);

@@ -10,8 +10,7 @@
  * the page's played audio (a fresh capture, A is dead by then) carries baresip's sine, and
  * baresip's decoded audio after the kill carries the guest's beep.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -19,7 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Baresip } from '../../helpers/baresip.ts';
 import { joinRoom, launchChromium, readSuiteLine, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { analyseBeeps, isBeeping, waitForBaresipBeeps, waitForPageTone, type BeepReading } from '../rooms/chromium-audio-checks.ts';
 
@@ -37,9 +36,8 @@ let page: Page;
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-guest-takeover-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   // baresip 1.0 never re-keys on a re-INVITE (see gateway-takeover.test.ts)
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
+  const state = redisStateYaml(redis.url, writeKek(dir), { sdesKey: 'same' });
   gwB = await startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state });
   gwA = await startRoomGateway({ rooms: [{ id: ROOM }], web: true, webFallbackWssUrls: [`wss://127.0.0.1:${String(gwB.wssPort)}`], extraYaml: state });
   baresip = await Baresip.start({ mediaenc: 'srtp-mand', source: { sine: SINE_HZ } });

@@ -3,14 +3,13 @@
  * advertises eth0 otherwise), a redis-server in it, and two gateway instances A and B on one
  * Redis state with the default takeover settings, both serving `room`.
  */
-import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, requireLinphone } from '../../helpers/linphone.ts';
 import type { Linphone } from '../../helpers/linphone.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { NetnsGateway, requireTool, startNetnsRedis, stopChild } from '../sip/helpers/netns-gateway.ts';
 
 const REDIS_PORT = 6379;
@@ -43,9 +42,8 @@ export async function startNetnsTakeoverPair(room: string, tmpPrefix: string): P
   };
   try {
     redis = await startNetnsRedis(ns, dir, REDIS_PORT);
-    writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
     // the default takeover settings (takeover_sdes_key: new): nothing beyond the state section
-    const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, join(dir, 'k1.kek'));
+    const state = redisStateYaml(`redis://127.0.0.1:${REDIS_PORT}`, writeKek(dir));
     const [a, b] = await Promise.all([
       NetnsGateway.start(ns, dir, { name: 'a', sipPort: 5060, mediaBase: 40000, rooms: [room], extraYaml: state }),
       NetnsGateway.start(ns, dir, { name: 'b', sipPort: 5062, mediaBase: 40500, rooms: [room], extraYaml: state }),

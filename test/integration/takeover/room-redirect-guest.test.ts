@@ -5,8 +5,7 @@
  * calls there. baresip is in the room on A; Chromium opens B's join page, lands on A's, and the
  * two hear each other (checked at the receivers).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Baresip } from '../../helpers/baresip.ts';
 import { joinRoom, launchChromium, type ChromiumSession } from '../../helpers/chromium.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { waitForBaresipBeeps, waitForPageTone } from '../rooms/chromium-audio-checks.ts';
 
@@ -32,8 +31,7 @@ let page: Page;
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-guest-redirect-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { timing: false });
+  const state = redisStateYaml(redis.url, writeKek(dir), { timing: false });
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], web: true, extraYaml: state })]);
   baresip = await Baresip.start({ mediaenc: 'srtp-mand', source: { sine: SINE_HZ } });
   browser = await launchChromium();

@@ -5,13 +5,12 @@
  * uac-takeover-timer.xml, fails the call otherwise), so the session is refreshed by the new
  * owner instead of silently running out. SIPp then BYEs at the new Contact and must get a 200.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 import { requireSipp, runSipp } from '../sip/helpers/sipp.ts';
 
@@ -27,9 +26,8 @@ beforeAll(async () => {
   requireSipp();
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-timer-takeover-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   writeFileSync(join(dir, 'rooms.csv'), `SEQUENTIAL\n${ROOM};\n`);
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'));
+  const state = redisStateYaml(redis.url, writeKek(dir));
   const opts = { rooms: [{ id: ROOM }], mediaTimeoutS: 0, extraYaml: state };
   [gwA, gwB] = await Promise.all([startRoomGateway(opts), startRoomGateway(opts)]);
 }, 60_000);

@@ -5,15 +5,14 @@
  * two endpoints would not hear each other. Checked at the receivers: each baresip decodes the
  * other's sine again, counted from the kill on.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 
 const ROOM = 'three-room';
@@ -29,9 +28,8 @@ let b2: Baresip;
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-three-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
   // baresip 1.0 never re-keys (gateway-takeover.test.ts)
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
+  const state = redisStateYaml(redis.url, writeKek(dir), { sdesKey: 'same' });
   gws = await Promise.all([0, 1, 2].map(() => startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })));
   [b1, b2] = await Promise.all([Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 } }), Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_2 } })]);
 }, 60_000);

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ import { waitUntil } from '../../helpers/rtp-peer.ts';
 import { Baresip } from '../../helpers/baresip.ts';
 import { toneFraction } from '../../helpers/audio-analysis.ts';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.ts';
-import { redisStateYaml } from '../../helpers/state-yaml.ts';
+import { redisStateYaml, writeKek } from '../../helpers/state-yaml.ts';
 import { startRoomGateway, type RoomGateway } from '../../helpers/room-gateway.ts';
 
 const ROOM = 'video-takeover';
@@ -53,8 +53,7 @@ let b2: Baresip;
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-video-takeover-'));
-  writeFileSync(join(dir, 'k1.kek'), `${randomBytes(32).toString('base64')}\n`);
-  const state = redisStateYaml(redis.url, join(dir, 'k1.kek'), { sdesKey: 'same' });
+  const state = redisStateYaml(redis.url, writeKek(dir), { sdesKey: 'same' });
   [gwA, gwB] = await Promise.all([startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state }), startRoomGateway({ rooms: [{ id: ROOM }], extraYaml: state })]);
   [b1, b2] = await Promise.all([
     Baresip.start({ mediaenc: 'srtp-mand', source: { sine: HZ_1 }, video: A_SIZE }),
