@@ -21,10 +21,15 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_NATIVE_DIR = resolve(here, '..', 'dist', 'native');
-/** The addons: C source in native/, output name in the output directory. */
+/** The addons: C sources in native/, output name in the output directory. */
 export const NATIVE_ADDONS = [
-  { name: 'SRTP engine', source: join(here, 'srtp-crypto.c'), file: 'srtp-crypto.node', needs: join('openssl', 'evp.h') },
-  { name: 'media sockets', source: join(here, 'media-udp.c'), file: 'media-udp.node', needs: 'uv.h' },
+  { name: 'SRTP engine', sources: [join(here, 'srtp-crypto.c')], file: 'srtp-crypto.node', needs: join('openssl', 'evp.h') },
+  {
+    name: 'media sockets',
+    sources: ['media-udp.c', 'media-udp-send.c', 'media-udp-recv.c'].map((f) => join(here, f)),
+    file: 'media-udp.node',
+    needs: 'uv.h',
+  },
 ] as const;
 
 /** Node's header directory for the running binary (official builds: <prefix>/include/node). */
@@ -32,7 +37,7 @@ export function nodeHeaderDir(execPath: string = process.execPath): string {
   return join(dirname(dirname(execPath)), 'include', 'node');
 }
 
-export function buildNative(source: string, out: string, needs: string): void {
+export function buildNative(sources: readonly string[], out: string, needs: string): void {
   const headers = nodeHeaderDir();
   for (const h of ['node_api.h', needs]) {
     if (!existsSync(join(headers, h))) {
@@ -47,7 +52,7 @@ export function buildNative(source: string, out: string, needs: string): void {
     '-Wall', '-Wextra', '-Wno-unused-parameter',
     // hardening: the addon parses lengths from JavaScript
     '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2', '-Wl,-z,relro,-z,now',
-    `-I${headers}`, source, '-o', tmp,
+    `-I${headers}`, ...sources, '-o', tmp,
   ];
   try {
     execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -68,7 +73,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     const out = join(dir, addon.file);
     try {
       if (addon.file === 'media-udp.node' && process.platform !== 'linux') throw new Error('epoll/recvmmsg are Linux only');
-      buildNative(addon.source, out, addon.needs);
+      buildNative(addon.sources, out, addon.needs);
       process.stdout.write(`native ${addon.name} built: ${out}\n`);
     } catch (err) {
       const msg = (err as Error).message;

@@ -16,93 +16,16 @@
  *
  * Linux only (epoll, recvmmsg); elsewhere the gateway uses node:dgram (media.socket_engine).
  */
-#define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
-#include <uv.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "media-udp.h"
 
-/* one meta record per datagram: [id, offset, length, port, family, a0, a1, a2, a3, 0] */
-#define META_STRIDE 10
-#define MAX_SLOTS 1024
-#define MAX_EVENTS 256
-/* batches per readable callback: bounded so timers and SIP get their turn under load */
-#define MAX_BATCHES 8
-/* datagrams offered to one recvmmsg call, and taken from one socket per batch */
-#define CHUNK 8
-#define PER_SOCKET 64
-#define ID_BITS 16
-#define MAX_SOCKETS (1 << ID_BITS)
-
-/* a datagram the kernel had no room for yet (EAGAIN), sent when the socket is writable again */
-typedef struct pending {
-  struct pending *next;
-  size_t len;
-  struct sockaddr_storage to;
-  socklen_t to_len;
-  unsigned char data[];
-} pending_t;
-
-/* per socket: past this, a send is refused (ENOBUFS) rather than queued without bound */
-#define MAX_PENDING 1024
-
-typedef struct {
-  int fd; /* -1: free */
-  pending_t *head, *tail;
-  uint32_t pending;
-  int family;
-  uint32_t gen;
-  /* the last destination send() parsed: a leg sends to one address, so text is parsed once */
-  char dest_text[INET6_ADDRSTRLEN];
-  struct sockaddr_storage dest;
-  socklen_t dest_len;
-  int dest_port;
-} sock_t;
-
-typedef struct {
-  napi_env env;
-  int epfd;
-  uv_poll_t *poll;
-  int started;
-  int open_count;
-  sock_t **table;
-  uint32_t capacity;
-  uint32_t *free_list; /* FIFO of free indices: a closed socket's id is not reused at once */
-  uint32_t free_head, free_tail, free_count;
-  uint32_t next_index;
-  /* datagrams queued on EAGAIN, and queued ones the kernel then refused (stats()) */
-  double queued_total, queue_failed_total;
-  /* batch buffers, owned by JavaScript (kept alive by references) */
-  napi_ref rx_ref, meta_ref, fn_ref, resource_ref;
-  napi_async_context async;
-  unsigned char *rx;
-  size_t rx_len;
-  int32_t *meta;
-  size_t meta_len;
-  uint32_t slots;
-  uint32_t slot_size;
-  struct mmsghdr msgs[MAX_SLOTS];
-  struct iovec iov[MAX_SLOTS];
-  struct sockaddr_storage from[MAX_SLOTS];
-} inst_t;
-
-static napi_value fail(napi_env env, int range, const char *msg) {
+napi_value fail(napi_env env, int range, const char *msg) {
   if (range) napi_throw_range_error(env, "ERR_MEDIA_UDP_RANGE", msg);
   else napi_throw_type_error(env, "ERR_MEDIA_UDP_ARG", msg);
   return NULL;
 }
 
 /* A thrown Error carrying the errno name as .code (EADDRINUSE, ...), like node:dgram's. */
-static napi_value fail_errno(napi_env env, int err, const char *what) {
+napi_value fail_errno(napi_env env, int err, const char *what) {
   char msg[160];
   const char *name = uv_err_name(uv_translate_sys_error(err));
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
@@ -114,7 +37,7 @@ static napi_value fail_errno(napi_env env, int err, const char *what) {
   return NULL;
 }
 
-static int get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out) {
+int get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok) return 0;
   if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d) return 0;
@@ -122,7 +45,7 @@ static int get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t
   return 1;
 }
 
-static int get_u8(napi_env env, napi_value v, unsigned char **data, size_t *len) {
+int get_u8(napi_env env, napi_value v, unsigned char **data, size_t *len) {
   bool is_ta = false;
   if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
   napi_typedarray_type type;
@@ -134,14 +57,14 @@ static int get_u8(napi_env env, napi_value v, unsigned char **data, size_t *len)
   return 1;
 }
 
-static inst_t *instance(napi_env env) {
+inst_t *instance(napi_env env) {
   inst_t *in = NULL;
   napi_get_instance_data(env, (void **)&in);
   return in;
 }
 
 /* id = generation << 16 | index; a stale id (closed socket) resolves to NULL */
-static sock_t *lookup(inst_t *in, int64_t id) {
+sock_t *lookup(inst_t *in, int64_t id) {
   uint32_t index = (uint32_t)id & (MAX_SOCKETS - 1);
   uint32_t gen = (uint32_t)(id >> ID_BITS);
   if (index >= in->next_index) return NULL;
@@ -149,53 +72,20 @@ static sock_t *lookup(inst_t *in, int64_t id) {
   return s != NULL && s->fd >= 0 && s->gen == gen ? s : NULL;
 }
 
-static void update_ref(inst_t *in) {
+void update_ref(inst_t *in) {
   if (in->poll == NULL) return;
   if (in->open_count > 0) uv_ref((uv_handle_t *)in->poll);
   else uv_unref((uv_handle_t *)in->poll);
 }
 
-static int ensure_epoll(napi_env env, inst_t *in) {
+int ensure_epoll(napi_env env, inst_t *in) {
   if (in->epfd >= 0) return 1;
   in->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (in->epfd < 0) return 0;
   return 1;
 }
 
-static void drop_pending(sock_t *s) {
-  while (s->head != NULL) {
-    pending_t *p = s->head;
-    s->head = p->next;
-    free(p);
-  }
-  s->tail = NULL;
-  s->pending = 0;
-}
 
-static void watch(inst_t *in, uint32_t index, sock_t *s, int writable) {
-  struct epoll_event ev = {.events = EPOLLIN | (writable ? EPOLLOUT : 0), .data = {.u32 = index}};
-  epoll_ctl(in->epfd, EPOLL_CTL_MOD, s->fd, &ev);
-}
-
-/* The socket is writable: send what waited, in order, until the kernel pushes back again. */
-static void flush(inst_t *in, uint32_t index, sock_t *s) {
-  while (s->head != NULL) {
-    pending_t *p = s->head;
-    ssize_t r;
-    do {
-      r = sendto(s->fd, p->data, p->len, MSG_DONTWAIT, (struct sockaddr *)&p->to, p->to_len);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return; /* still full: wait for EPOLLOUT */
-    if (r < 0) in->queue_failed_total++;
-    s->head = p->next;
-    if (s->head == NULL) s->tail = NULL;
-    s->pending--;
-    free(p);
-  }
-  watch(in, index, s, 0);
-}
-
-/* open(family: 4|6, address: string, port: number) -> id; throws Error{code} on bind failure */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   inst_t *in = instance(env);
   size_t argc = 3;
@@ -341,269 +231,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int parse_dest(sock_t *s, const char *text, int port) {
-  memset(&s->dest, 0, sizeof s->dest);
-  if (s->family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&s->dest;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, text, &a->sin_addr) != 1) return 0;
-    s->dest_len = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->dest;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, text, &a->sin6_addr) != 1) {
-      /* an IPv4 destination from a dual-stack socket: its v4-mapped form */
-      struct in_addr v4;
-      if (inet_pton(AF_INET, text, &v4) != 1) return 0;
-      a->sin6_addr.s6_addr[10] = 0xff;
-      a->sin6_addr.s6_addr[11] = 0xff;
-      memcpy(&a->sin6_addr.s6_addr[12], &v4, 4);
-    }
-    s->dest_len = sizeof *a;
-  }
-  strcpy(s->dest_text, text);
-  s->dest_port = port;
-  return 1;
-}
 
-/*
- * send(id, bytes, offset, length, port, address) -> 0 when the kernel took the datagram or it
- * was queued, else the errno. When the socket's send buffer is full (EAGAIN: a video key frame
- * burst on a slow link) the datagram is copied and queued, in order, and sent when the socket
- * is writable again, as libuv does for node:dgram; the caller's buffer is free either way. A
- * queue past MAX_PENDING refuses with ENOBUFS. Throws only on a bad argument or a closed socket.
- */
-static napi_value js_send(napi_env env, napi_callback_info info) {
-  inst_t *in = instance(env);
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 6) return fail(env, 0, "send(id, bytes, offset, length, port, address)");
-  int64_t id;
-  if (!get_int(env, argv[0], 0, INT32_MAX, &id)) return fail(env, 0, "socket id must be an integer");
-  sock_t *s = lookup(in, id);
-  if (s == NULL) return fail(env, 0, "socket is closed");
-  uint32_t index = (uint32_t)id & (MAX_SOCKETS - 1);
-  unsigned char *data;
-  size_t len;
-  int64_t off, n, port;
-  if (!get_u8(env, argv[1], &data, &len)) return fail(env, 0, "bytes must be a Uint8Array");
-  if (!get_int(env, argv[2], 0, INT32_MAX, &off) || !get_int(env, argv[3], 0, 65507, &n) || (size_t)(off + n) > len) {
-    return fail(env, 1, "offset/length outside bytes");
-  }
-  if (!get_int(env, argv[4], 1, 65535, &port)) return fail(env, 1, "port must be 1-65535");
-  char text[INET6_ADDRSTRLEN];
-  size_t tlen = 0;
-  if (napi_get_value_string_latin1(env, argv[5], text, sizeof text, &tlen) != napi_ok || tlen + 1 >= sizeof text) {
-    return fail(env, 0, "address must be an IP literal");
-  }
-  if (port != s->dest_port || strcmp(text, s->dest_text) != 0) {
-    if (!parse_dest(s, text, (int)port)) {
-      s->dest_text[0] = 0;
-      return fail(env, 0, "address must be an IP literal of the socket's family");
-    }
-  }
-  int err = 0;
-  if (s->head == NULL) {
-    ssize_t r;
-    do {
-      r = sendto(s->fd, data + off, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&s->dest, s->dest_len);
-    } while (r < 0 && errno == EINTR);
-    err = r < 0 ? errno : 0;
-  } else {
-    err = EAGAIN; /* datagrams are waiting: this one goes behind them */
-  }
-  if (err == EAGAIN || err == EWOULDBLOCK) {
-    pending_t *p = s->pending < MAX_PENDING ? malloc(sizeof(pending_t) + (size_t)n) : NULL;
-    if (p == NULL) {
-      err = ENOBUFS;
-    } else {
-      p->next = NULL;
-      p->len = (size_t)n;
-      memcpy(&p->to, &s->dest, sizeof p->to);
-      p->to_len = s->dest_len;
-      memcpy(p->data, data + off, (size_t)n);
-      if (s->tail == NULL) {
-        s->head = s->tail = p;
-        watch(in, index, s, 1);
-      } else {
-        s->tail->next = p;
-        s->tail = p;
-      }
-      s->pending++;
-      in->queued_total++;
-      err = 0;
-    }
-  }
-  napi_value out;
-  napi_create_int32(env, err, &out);
-  return out;
-}
-
-static void put_addr(int32_t *m, const struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-    m[3] = ntohs(a->sin_port);
-    m[4] = 4;
-    m[5] = (int32_t)ntohl(a->sin_addr.s_addr);
-    m[6] = m[7] = m[8] = 0;
-  } else {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-    m[3] = ntohs(a->sin6_port);
-    m[4] = 6;
-    for (int w = 0; w < 4; w++) {
-      uint32_t v;
-      memcpy(&v, &a->sin6_addr.s6_addr[4 * w], 4);
-      m[5 + w] = (int32_t)ntohl(v);
-    }
-  }
-  m[9] = 0;
-}
-
-/* Reads ready sockets into the slots; returns how many datagrams were read. */
-static uint32_t fill(inst_t *in) {
-  struct epoll_event ev[MAX_EVENTS];
-  uint32_t count = 0;
-  int ne;
-  do {
-    ne = epoll_wait(in->epfd, ev, MAX_EVENTS, 0);
-  } while (ne < 0 && errno == EINTR);
-  for (int e = 0; e < ne && count < in->slots; e++) {
-    uint32_t index = ev[e].data.u32;
-    sock_t *s = index < in->next_index ? in->table[index] : NULL;
-    if (s == NULL || s->fd < 0) continue;
-    if (ev[e].events & EPOLLOUT) flush(in, index, s);
-    if (!(ev[e].events & (EPOLLIN | EPOLLERR))) continue;
-    int64_t id = ((int64_t)s->gen << ID_BITS) | index;
-    /* small recvmmsg calls: a media socket mostly holds one or two datagrams, and each call
-       resets only the headers it offers; a busy socket gets up to PER_SOCKET, then the others */
-    uint32_t taken = 0;
-    for (int errors = 0; count < in->slots && taken < PER_SOCKET && errors < 4;) {
-      uint32_t want = in->slots - count;
-      if (want > CHUNK) want = CHUNK;
-      for (uint32_t i = count; i < count + want; i++) in->msgs[i].msg_hdr.msg_namelen = sizeof in->from[i];
-      int r = recvmmsg(s->fd, &in->msgs[count], want, MSG_DONTWAIT, NULL);
-      if (r < 0) {
-        /* EAGAIN: drained. Other errors (a queued ICMP error) are consumed by the read: retry */
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        errors++;
-        continue;
-      }
-      for (int i = 0; i < r; i++) {
-        int32_t *m = in->meta + (size_t)(count + i) * META_STRIDE;
-        m[0] = (int32_t)id;
-        m[1] = (int32_t)((count + i) * in->slot_size);
-        m[2] = (in->msgs[count + i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)in->msgs[count + i].msg_len;
-        put_addr(m, &in->from[count + i]);
-      }
-      count += (uint32_t)r;
-      taken += (uint32_t)r;
-      if ((uint32_t)r < want) break; /* the socket is drained */
-    }
-  }
-  return count;
-}
-
-static void deliver(inst_t *in, uint32_t count) {
-  napi_env env = in->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value fn, resource, arg, result;
-  napi_get_reference_value(env, in->fn_ref, &fn);
-  napi_get_reference_value(env, in->resource_ref, &resource);
-  napi_create_uint32(env, count, &arg);
-  /* make_callback: runs the tick and microtask queues afterwards, once per batch */
-  if (napi_make_callback(env, in->async, resource, fn, 1, &arg, &result) == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err); /* process 'uncaughtException', as an exception in a dgram handler */
-  }
-  napi_close_handle_scope(env, scope);
-}
-
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  inst_t *in = handle->data;
-  for (int b = 0; b < MAX_BATCHES; b++) {
-    uint32_t n = fill(in);
-    if (n == 0) return;
-    deliver(in, n);
-    if (n < in->slots) return;
-  }
-}
-
-/* start(rx: Uint8Array, slotSize, meta: Int32Array, onBatch(count)) -> void, once per thread */
-static napi_value js_start(napi_env env, napi_callback_info info) {
-  inst_t *in = instance(env);
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (in->started) return fail(env, 0, "already started");
-  unsigned char *rx;
-  size_t rx_len;
-  int64_t slot_size;
-  if (argc < 4 || !get_u8(env, argv[0], &rx, &rx_len)) return fail(env, 0, "rx must be a Uint8Array");
-  if (!get_int(env, argv[1], 1500, 65536, &slot_size)) return fail(env, 1, "slot size must be 1500-65536");
-  bool is_ta = false;
-  napi_typedarray_type type;
-  size_t meta_len;
-  void *meta;
-  napi_value ab;
-  size_t offset;
-  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[2], &type, &meta_len, &meta, &ab, &offset) != napi_ok || type != napi_int32_array) {
-    return fail(env, 0, "meta must be an Int32Array");
-  }
-  napi_valuetype t;
-  napi_typeof(env, argv[3], &t);
-  if (t != napi_function) return fail(env, 0, "onBatch must be a function");
-  uint64_t slots = rx_len / (uint64_t)slot_size;
-  if (meta_len / META_STRIDE < slots) slots = meta_len / META_STRIDE;
-  if (slots > MAX_SLOTS) slots = MAX_SLOTS;
-  if (slots == 0) return fail(env, 1, "rx/meta hold no slot");
-  if (!ensure_epoll(env, in)) return fail_errno(env, errno, "epoll_create1");
-  in->rx = rx;
-  in->rx_len = rx_len;
-  in->meta = meta;
-  in->meta_len = meta_len;
-  in->slots = (uint32_t)slots;
-  in->slot_size = (uint32_t)slot_size;
-  /* each slot's header points at its own buffer and source address for good */
-  for (uint32_t i = 0; i < in->slots; i++) {
-    in->iov[i].iov_base = in->rx + (size_t)i * in->slot_size;
-    in->iov[i].iov_len = in->slot_size;
-    memset(&in->msgs[i].msg_hdr, 0, sizeof in->msgs[i].msg_hdr);
-    in->msgs[i].msg_hdr.msg_iov = &in->iov[i];
-    in->msgs[i].msg_hdr.msg_iovlen = 1;
-    in->msgs[i].msg_hdr.msg_name = &in->from[i];
-  }
-  napi_create_reference(env, argv[0], 1, &in->rx_ref);
-  napi_create_reference(env, argv[2], 1, &in->meta_ref);
-  napi_create_reference(env, argv[3], 1, &in->fn_ref);
-  napi_value resource, name;
-  napi_create_object(env, &resource);
-  napi_create_reference(env, resource, 1, &in->resource_ref);
-  napi_create_string_utf8(env, "GATEHOUSE_MEDIA_UDP", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &in->async);
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return fail(env, 0, "no event loop");
-  in->poll = malloc(sizeof *in->poll);
-  if (in->poll == NULL) return fail_errno(env, ENOMEM, "uv_poll");
-  int r = uv_poll_init(loop, in->poll, in->epfd);
-  if (r == 0) r = uv_poll_start(in->poll, UV_READABLE, on_readable);
-  if (r != 0) {
-    free(in->poll);
-    in->poll = NULL;
-    return fail_errno(env, -r, "uv_poll");
-  }
-  in->poll->data = in;
-  in->started = 1;
-  update_ref(in);
-  return NULL;
-}
-
-/* ntop(family, a0, a1, a2, a3) -> the address text of a meta record (called when a source changes) */
 static napi_value js_ntop(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];

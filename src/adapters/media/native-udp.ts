@@ -1,5 +1,5 @@
 /**
- * The native media socket engine (native/media-udp.c, built into dist/native/media-udp.node):
+ * The native media socket engine (native/media-udp*.c, built into dist/native/media-udp.node):
  * every media socket of the process in one epoll set, drained with recvmmsg(2) into one
  * preallocated buffer, JavaScript called once per batch; sendto(2) straight from the caller.
  * Why: node:dgram's per-datagram ArrayBuffer, rinfo object, MakeCallback and SendWrap cost
@@ -32,7 +32,7 @@ export interface MediaUdpBinding {
 /** Larger than any RTP/RTCP/DTLS datagram on a 1500-octet path MTU, with room for jumbo frames. */
 export const SLOT_SIZE = 9216;
 const SLOTS = 256;
-/** [id, offset, length, port, family, a0, a1, a2, a3, 0] per datagram (media-udp.c) */
+/** [id, offset, length, port, family, a0, a1, a2, a3, 0] per datagram (media-udp-recv.c) */
 const STRIDE = 10;
 
 function errnoError(errno: number, what: string): NodeJS.ErrnoException {
@@ -81,7 +81,7 @@ export class NativeMediaSocket implements MediaSocket {
   }
 
   onError(): void {
-    // receive errors are consumed in media-udp.c; send errors go to each send's `done`
+    // receive errors are consumed in media-udp-recv.c; send errors go to each send's `done`
   }
 
   send(bytes: Buffer, length: number, port: number, address: string, done: (err: Error | null) => void): void {
@@ -139,7 +139,7 @@ export class NativeUdpEngine {
 
   #published: [number, number] = [0, 0];
 
-  /** Moves the queued-send counts of media-udp.c into the metrics. */
+  /** Moves the queued-send counts of media-udp-send.c into the metrics. */
   publishStats(): void {
     const [queued, failed] = this.binding.stats();
     const [q0, f0] = this.#published;
