@@ -44,10 +44,13 @@ export function socketEngineName(): 'native' | 'node' {
 /** The engine started on this thread, passed its self-test or not (an addon starts once per thread). */
 let started: NativeUdpEngine | null = null;
 
-/** The engine loaded on this thread (started once; selection only switches new sockets). */
-async function loadNative(path: string): Promise<{ ok: true; engine: NativeUdpEngine } | { ok: false; reason: string }> {
-  if (nativeEngine !== null) return { ok: true, engine: nativeEngine };
-  if (process.platform !== 'linux') return { ok: false, reason: 'the native media socket engine is Linux only (epoll, recvmmsg)' };
+/**
+ * Loads and checks this thread's native engine (started once; selection only switches new
+ * sockets): null when it is usable, else why not.
+ */
+async function loadNative(path: string): Promise<string | null> {
+  if (nativeEngine !== null) return null;
+  if (process.platform !== 'linux') return 'the native media socket engine is Linux only (epoll, recvmmsg)';
   let engine = started;
   if (engine === null) {
     let binding: MediaUdpBinding;
@@ -55,20 +58,20 @@ async function loadNative(path: string): Promise<{ ok: true; engine: NativeUdpEn
       binding = createRequire(import.meta.url)(path) as MediaUdpBinding;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      return { ok: false, reason: e.code === 'MODULE_NOT_FOUND' ? `${path} is not built (run \`npm run build:native\`; it needs a C compiler)` : `${path} does not load: ${e.message}` };
+      return e.code === 'MODULE_NOT_FOUND' ? `${path} is not built (run \`npm run build:native\`; it needs a C compiler)` : `${path} does not load: ${e.message}`;
     }
     try {
       engine = new NativeUdpEngine(binding);
     } catch (err) {
-      return { ok: false, reason: `${path} does not start: ${(err as Error).message}` };
+      return `${path} does not start: ${(err as Error).message}`;
     }
     started = engine;
   }
   const running = engine;
   const failure = await selfTest((address, port) => running.open(address, port));
-  if (failure !== null) return { ok: false, reason: `${path} failed its self-test: ${failure}` };
+  if (failure !== null) return `${path} failed its self-test: ${failure}`;
   nativeEngine = running;
-  return { ok: true, engine: running };
+  return null;
 }
 
 /** null when datagrams move correctly between two sockets `open` makes, else what went wrong. */
@@ -125,16 +128,16 @@ export async function selectSocketEngine(setting: SocketEngineSetting, path: str
     useNative = false;
     return record({ engine: 'node' });
   }
-  const loaded = await loadNative(path);
-  if (loaded.ok) {
+  const unusable = await loadNative(path);
+  if (unusable === null) {
     useNative = true;
     return record({ engine: 'native' });
   }
   if (setting === 'native') {
-    throw new GatehouseError('config', 'SOCKET_ENGINE_UNAVAILABLE', `media.socket_engine: native is not usable: ${loaded.reason}; build it or set media.socket_engine: auto|node`);
+    throw new GatehouseError('config', 'SOCKET_ENGINE_UNAVAILABLE', `media.socket_engine: native is not usable: ${unusable}; build it or set media.socket_engine: auto|node`);
   }
   useNative = false;
-  return record({ engine: 'node', fallbackReason: loaded.reason });
+  return record({ engine: 'node', fallbackReason: unusable });
 }
 
 function record(choice: SocketEngineChoice): SocketEngineChoice {
